@@ -16,6 +16,7 @@ struct cmd {
 static const struct cmd commands[] = {
 	{ "metric", uh_cmd_metric, "compute one metric over JSONL (rouge, stem, ks, bleu, auc)" },
 	{ "import", uh_cmd_import, "import official TOFU / open-unlearning eval logs into the store" },
+	{ "synth", uh_cmd_synth, "write a deterministic synthetic dataset in an upstream layout" },
 };
 
 static void usage(FILE *f)
