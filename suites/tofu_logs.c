@@ -429,10 +429,14 @@ static int tofu_item(const struct where *w, long i, const cJSON *v, void *ctx)
 	case F_TEXT3: {
 		char **dst[3] = { &it->prompt, &it->generation, &it->ground_truth };
 
-		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) != 3)
+		if (!cJSON_IsArray(v))
 			return bad(w, i, f->key,
 				   "must be a list of 3 strings [prompt, generation, ground truth], got %s",
 				   json_type(v));
+		if (cJSON_GetArraySize(v) != 3)
+			return bad(w, i, f->key,
+				   "must be a list of 3 strings [prompt, generation, ground truth], got %d",
+				   cJSON_GetArraySize(v));
 		cJSON_ArrayForEach(e, v) {
 			rc = get_text(w, i, f->key, e, dst[j++]);
 			if (rc)
