@@ -91,9 +91,16 @@ static bool ends_cvc(const char *w, size_t k)
 	return k == 2 && !is_cons(w, 0) && is_cons(w, 1);
 }
 
+/* Compares from the last letter, which rejects almost every rule at once;
+ * this is the stemmer's innermost test. */
 static bool ends_with(const char *w, size_t k, const char *suf, size_t slen)
 {
-	return k >= slen && memcmp(w + k - slen, suf, slen) == 0;
+	if (k < slen)
+		return false;
+	for (size_t i = 1; i <= slen; i++)
+		if (w[k - i] != suf[slen - i])
+			return false;
+	return true;
 }
 
 /* ---------------------------------------------------------------- rule lists */
@@ -106,15 +113,18 @@ enum cond {
 	C_LOGI,  /* m(word[:-3]) > 0: the l of logi stays in the measured stem */
 };
 
+/* The strings are stored in the rule itself, not behind pointers: the rule
+ * lists are scanned for every word, and this keeps a scan to one or two
+ * cache lines. */
 struct rule {
-	const char *suf, *rep;
+	char suf[8], rep[5];
 	unsigned char slen, rlen;
-	enum cond cond;
+	unsigned char cond; /* enum cond */
 };
 
 #define R(s, r, c) { s, r, sizeof(s) - 1, sizeof(r) - 1, c }
 
-static bool cond_holds(enum cond c, const char *w, size_t k, size_t stem)
+static bool cond_holds(unsigned char c, const char *w, size_t k, size_t stem)
 {
 	switch (c) {
 	case C_NONE:
@@ -138,9 +148,11 @@ static bool cond_holds(enum cond c, const char *w, size_t k, size_t stem)
  */
 static size_t apply_rules(char *w, size_t k, const struct rule *rules, size_t n)
 {
+	if (k == 0)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct rule *r = &rules[i];
-		if (!ends_with(w, k, r->suf, r->slen))
+		if (r->suf[r->slen - 1] != w[k - 1] || !ends_with(w, k, r->suf, r->slen))
 			continue;
 		size_t stem = k - r->slen;
 		if (!cond_holds(r->cond, w, k, stem))
@@ -153,6 +165,22 @@ static size_t apply_rules(char *w, size_t k, const struct rule *rules, size_t n)
 
 #define NRULES(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Bit set of the last letters of a rule list's suffixes. */
+#define L(c) (1u << ((c) - 'a'))
+
+/*
+ * apply_rules, skipping the scan when no suffix of the list ends in the
+ * word's last letter (most words, in most steps). last_letters must cover
+ * every suffix of the list; the vector tests would catch a letter missing.
+ */
+static size_t apply_rules_if(char *w, size_t k, const struct rule *rules, size_t n,
+			     unsigned last_letters)
+{
+	if (k == 0 || w[k - 1] < 'a' || w[k - 1] > 'z' || !(last_letters & L(w[k - 1])))
+		return k;
+	return apply_rules(w, k, rules, n);
+}
+
 /* ---------------------------------------------------------------- steps */
 
 static size_t step1a(char *w, size_t k)
@@ -164,7 +192,7 @@ static size_t step1a(char *w, size_t k)
 
 	if (k == 4 && ends_with(w, k, "ies", 3)) /* [N] dies -> die */
 		return 3;
-	return apply_rules(w, k, rules, NRULES(rules));
+	return apply_rules_if(w, k, rules, NRULES(rules), L('s'));
 }
 
 static size_t step1b(char *w, size_t k)
@@ -236,7 +264,8 @@ static size_t step2(char *w, size_t k)
 	 * word, so the loop ends. */
 	while (ends_with(w, k, "alli", 4) && measure(w, k - 4) > 0)
 		k -= 2;
-	return apply_rules(w, k, rules, NRULES(rules));
+	return apply_rules_if(w, k, rules, NRULES(rules),
+			      L('l') | L('i') | L('r') | L('n') | L('m') | L('s'));
 }
 
 static size_t step3(char *w, size_t k)
@@ -246,7 +275,7 @@ static size_t step3(char *w, size_t k)
 		R("iciti", "ic", C_M0), R("ical", "ic", C_M0), R("ful", "", C_M0),
 		R("ness", "", C_M0),
 	};
-	return apply_rules(w, k, rules, NRULES(rules));
+	return apply_rules_if(w, k, rules, NRULES(rules), L('e') | L('i') | L('l') | L('s'));
 }
 
 static size_t step4(char *w, size_t k)
@@ -260,7 +289,9 @@ static size_t step4(char *w, size_t k)
 		R("iti", "", C_M1), R("ous", "", C_M1), R("ive", "", C_M1),
 		R("ize", "", C_M1),
 	};
-	return apply_rules(w, k, rules, NRULES(rules));
+	return apply_rules_if(w, k, rules, NRULES(rules),
+			      L('l') | L('e') | L('r') | L('c') | L('t') | L('n') | L('u') |
+				      L('m') | L('i') | L('s'));
 }
 
 /* Not rule-list semantics: both conditions are tried. */
@@ -284,24 +315,31 @@ static size_t step5b(char *w, size_t k)
 /* ---------------------------------------------------------------- stem */
 
 /* nltk's irregular forms, looked up before anything else. */
-static const char *const pool[][2] = {
-	{ "sky", "sky" },         { "skies", "sky" },     { "dying", "die" },
-	{ "lying", "lie" },       { "tying", "tie" },     { "news", "news" },
-	{ "innings", "inning" },  { "inning", "inning" }, { "outings", "outing" },
-	{ "outing", "outing" },   { "cannings", "canning" }, { "canning", "canning" },
-	{ "howe", "howe" },       { "proceed", "proceed" }, { "exceed", "exceed" },
-	{ "succeed", "succeed" },
+static const struct {
+	const char *word, *stem;
+	unsigned char wlen, slen;
+} pool[] = {
+#define P(w, s) { w, s, sizeof(w) - 1, sizeof(s) - 1 }
+	P("sky", "sky"),           P("skies", "sky"),       P("dying", "die"),
+	P("lying", "lie"),         P("tying", "tie"),       P("news", "news"),
+	P("innings", "inning"),    P("inning", "inning"),   P("outings", "outing"),
+	P("outing", "outing"),     P("cannings", "canning"), P("canning", "canning"),
+	P("howe", "howe"),         P("proceed", "proceed"), P("exceed", "exceed"),
+	P("succeed", "succeed"),
+#undef P
 };
 
 size_t uh_porter_stem(const char *word, size_t len, char *out)
 {
 	/* nltk tests the pool with the word as given and indexes it with the
 	 * lower-cased stem: "Sky" misses the pool and stems to "ski". */
-	for (size_t i = 0; i < NRULES(pool); i++) {
-		if (strlen(pool[i][0]) == len && memcmp(pool[i][0], word, len) == 0) {
-			size_t n = strlen(pool[i][1]);
-			memcpy(out, pool[i][1], n + 1);
-			return n;
+	if (len >= 3 && len <= 8) {
+		for (size_t i = 0; i < NRULES(pool); i++) {
+			if (pool[i].wlen == len && pool[i].word[0] == word[0] &&
+			    memcmp(pool[i].word, word, len) == 0) {
+				memcpy(out, pool[i].stem, pool[i].slen + 1u);
+				return pool[i].slen;
+			}
 		}
 	}
 

@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,4 +196,78 @@ Test(rouge, long_repetitive_text)
 	cr_expect_eq(s.rougeL.recall, 1.0);
 	cr_expect_eq(s.rougeLsum.recall, 1.0);
 	free(t);
+}
+
+/* Plain LCS table, the textbook way, for checking rougeL's fast paths. */
+static size_t ref_lcs(const int *a, size_t na, const int *b, size_t nb)
+{
+	size_t *t = calloc((na + 1) * (nb + 1), sizeof(*t));
+	for (size_t i = 1; i <= na; i++)
+		for (size_t j = 1; j <= nb; j++)
+			t[i * (nb + 1) + j] = a[i - 1] == b[j - 1] ? t[(i - 1) * (nb + 1) + j - 1] + 1
+				: t[(i - 1) * (nb + 1) + j] > t[i * (nb + 1) + j - 1]
+					? t[(i - 1) * (nb + 1) + j] : t[i * (nb + 1) + j - 1];
+	size_t r = t[na * (nb + 1) + nb];
+	free(t);
+	return r;
+}
+
+/* Write tokens "w<k>" for k in seq[0..n) separated by spaces. */
+static char *join(const int *seq, size_t n)
+{
+	char *s = malloc(n * 8 + 1), *p = s;
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "w%d ", seq[i]);
+	*p = '\0';
+	return s;
+}
+
+static void check_lcs(const int *a, size_t na, const int *b, size_t nb, const char *what)
+{
+	char *ta = join(a, na), *tb = join(b, nb);
+	struct uh_rouge_scores s;
+	struct uh_err err;
+
+	cr_assert_eq(uh_rouge_score_types(ta, tb, false, UH_ROUGE_L, &s, &err), 0);
+	size_t lcs = ref_lcs(a, na, b, nb);
+	double p = nb ? (double)lcs / (double)nb : 0, r = na ? (double)lcs / (double)na : 0;
+	cr_expect(same_bits(s.rougeL.precision, na ? p : 0) && same_bits(s.rougeL.recall, nb ? r : 0),
+		  "%s: na %zu nb %zu lcs %zu: got P %.17g R %.17g", what, na, nb, lcs,
+		  s.rougeL.precision, s.rougeL.recall);
+	free(ta);
+	free(tb);
+}
+
+/* Random sequences across word boundaries of the bit-parallel LCS (carries). */
+Test(rouge, rougeL_lcs_matches_textbook_table)
+{
+	int a[300], b[300];
+	unsigned x = 12345;
+
+	for (int iter = 0; iter < 400; iter++) {
+		size_t na = (x = x * 1103515245u + 12345u) >> 16 & 255, nb;
+		nb = (x = x * 1103515245u + 12345u) >> 16 & 255;
+		int vocab = 1 + (int)((x >> 8) % 6);
+		for (size_t i = 0; i < na; i++)
+			a[i] = (int)(((x = x * 1103515245u + 12345u) >> 16) % (unsigned)vocab);
+		for (size_t i = 0; i < nb; i++)
+			b[i] = (int)(((x = x * 1103515245u + 12345u) >> 16) % (unsigned)vocab);
+		check_lcs(a, na, b, nb, "random");
+	}
+}
+
+/* Thousands of distinct tokens: the masks would be too big, rows are used. */
+Test(rouge, rougeL_many_distinct_tokens)
+{
+	size_t n = 6000, m = 0;
+	int *a = malloc(n * sizeof(int)), *b = malloc(n * sizeof(int));
+
+	for (size_t i = 0; i < n; i++) {
+		a[i] = (int)i;
+		if (i % 5)
+			b[m++] = (int)(i % 7 == 0 ? n - i : i);
+	}
+	check_lcs(a, n, b, m, "distinct");
+	free(a);
+	free(b);
 }
