@@ -15,6 +15,7 @@
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "harness/version.h"
+#include "metrics/bootstrap.h"
 #include "metrics/ks.h"
 #include "metrics/tofu_agg.h"
 #include "results/store.h"
@@ -37,7 +38,9 @@ static const char usage_text[] =
 	"       uh import ou-logs PATH [--reference PATH|RUN] [--db FILE] [--tag T] [--model NAME]\n"
 	"\n"
 	"Import official per-sample evaluation logs into the results store, recompute the\n"
-	"TOFU aggregates from the per-sample values and print the TOFU table.\n"
+	"TOFU aggregates from the per-sample values and print the TOFU table, with\n"
+	"95% percentile-bootstrap intervals (1000 resamples, fixed seed). Run, items,\n"
+	"metrics and the sha256 of every file read are stored in one transaction.\n"
 	"\n"
 	"formats:\n"
 	"  tofu-logs  locuslab/tofu eval logs (profile 'tofu'): a directory holding\n"
@@ -378,12 +381,23 @@ struct side {
 	struct uh_tofu_stats stats;   /* the twelve numbers + Model Utility */
 	size_t n[UH_TOFU_NTASKS];
 	double *term[3][UH_TOFU_NTASKS]; /* per-item prob, rouge, truth-ratio terms */
+	struct uh_ci ci[3][UH_TOFU_NTASKS]; /* bootstrap intervals of the twelve numbers */
+	struct uh_ci mu_ci;
+	bool has_ci;
 	double *fq;                   /* forget items' KS sample (R, or open-unlearning's s) */
 	size_t n_fq;
 	struct files files;
 };
 
 enum { T_PROB, T_ROUGE, T_TR };
+
+/*
+ * Bootstrap intervals: percentile, fixed seed, so that re-importing the same
+ * logs gives the same intervals (the seed is the run's seed).
+ */
+#define CI_LEVEL 0.95
+#define CI_B 1000
+#define CI_SEED 20240101ul
 
 static void side_release(struct side *s)
 {
@@ -603,6 +617,36 @@ static int load_ou(struct side *s, struct uh_err *err)
 	return ou_recompute(s, "model_utility", &s->stats.model_utility, err);
 }
 
+/* The intervals of the twelve numbers and of Model Utility. */
+static int bootstrap_side(struct side *s, struct uh_err *err)
+{
+	/* aggregate_eval_stat.py's task order for Model Utility */
+	static const int mu_tasks[3] = { UH_TOFU_REAL_AUTHORS, UH_TOFU_REAL_WORLD, UH_TOFU_RETAIN };
+	struct uh_bootstrap_task bt[3];
+	int rc;
+
+	for (int k = 0; k < 3; k++)
+		for (int t = 0; t < UH_TOFU_NTASKS; t++) {
+			rc = uh_bootstrap_mean_ci(s->term[k][t], s->n[t], CI_LEVEL, CI_B, CI_SEED,
+						  &s->ci[k][t], err);
+			if (rc)
+				return uh_err_prefix(err, "'%s': bootstrap: ", s->path);
+		}
+	for (int i = 0; i < 3; i++) {
+		int t = mu_tasks[i];
+
+		bt[i].prob = s->term[T_PROB][t];
+		bt[i].rouge = s->term[T_ROUGE][t];
+		bt[i].tr = s->term[T_TR][t];
+		bt[i].n = s->n[t];
+	}
+	rc = uh_bootstrap_mu_ci(bt, CI_LEVEL, CI_B, CI_SEED, &s->mu_ci, err);
+	if (rc)
+		return uh_err_prefix(err, "'%s': bootstrap: ", s->path);
+	s->has_ci = true;
+	return 0;
+}
+
 static int load_side(struct side *s, struct uh_err *err)
 {
 	int rc = s->kind == KIND_TOFU ? load_tofu(s, err) : load_ou(s, err);
@@ -787,13 +831,19 @@ struct result {
 	const char *reference_desc;   /* path or "run:N" */
 	char *reference_model;        /* of a reference run */
 	struct files *ref_files;      /* of a reference log, or NULL */
+	const struct uh_ou_eval *ref_ou; /* an open-unlearning reference log, or NULL */
 };
 
 static int add_metric(struct uh_store_run *run, const char *name, double v, int64_t n,
-		      struct uh_err *err)
+		      const struct uh_ci *ci, struct uh_err *err)
 {
 	struct uh_store_metric m = { .name = name, .value = v, .n = n };
 
+	if (ci) {
+		m.has_ci = 1;
+		m.ci_lo = ci->lo;
+		m.ci_hi = ci->hi;
+	}
 	return uh_store_run_add_metric(run, &m, err);
 }
 
@@ -859,6 +909,11 @@ static int store_run(struct uh_store *st, const struct uh_store_run_info *info, 
 		rc = uh_store_run_add_provenance(run, "fq_sample",
 						 s->kind == KIND_TOFU ? "R = exp(mean_k Lpert_k - Lpara)"
 								      : "forget_truth_ratio score", err);
+	if (!rc && s->has_ci) {
+		snprintf(buf, sizeof(buf), "percentile, level %g, B %d, seed %lu, gsl mt19937",
+			 CI_LEVEL, CI_B, CI_SEED);
+		rc = uh_store_run_add_provenance(run, "bootstrap", buf, err);
+	}
 	if (!rc && res->has_fq) {
 		rc = uh_store_run_add_provenance(run, "reference", res->reference_desc, err);
 		if (!rc && res->reference_model)
@@ -894,15 +949,17 @@ static int store_run(struct uh_store *st, const struct uh_store_run_info *info, 
 
 		for (int t = 0; t < UH_TOFU_NTASKS && !rc; t++) {
 			snprintf(buf, sizeof(buf), "%s/%s", row_key[r], task_key[t]);
-			rc = add_metric(run, buf, row[t], (int64_t)s->n[t], err);
+			rc = add_metric(run, buf, row[t], (int64_t)s->n[t],
+					s->has_ci ? &s->ci[r][t] : NULL, err);
 		}
 	}
 	if (!rc)
-		rc = add_metric(run, "model_utility", s->stats.model_utility, 9, err);
+		rc = add_metric(run, "model_utility", s->stats.model_utility, 9,
+				s->has_ci ? &s->mu_ci : NULL, err);
 	if (!rc && res->has_fq) {
-		rc = add_metric(run, "forget_quality", res->ks.pvalue, (int64_t)s->n_fq, err);
+		rc = add_metric(run, "forget_quality", res->ks.pvalue, (int64_t)s->n_fq, NULL, err);
 		if (!rc)
-			rc = add_metric(run, "ks_statistic", res->ks.statistic, (int64_t)s->n_fq, err);
+			rc = add_metric(run, "ks_statistic", res->ks.statistic, (int64_t)s->n_fq, NULL, err);
 	}
 	if (s->kind == KIND_OU) {
 		for (size_t j = 0; j < s->ou.n_metrics && !rc; j++) {
@@ -910,10 +967,10 @@ static int store_run(struct uh_store *st, const struct uh_store_run_info *info, 
 			double v;
 			bool avail = false;
 
-			/* forget_quality is ours (above); privleak depends on a reference log */
+			/* forget_quality is ours (above); privleak uses the reference log's AUC */
 			if (!strcmp(m->name, "forget_quality"))
 				continue;
-			rc = uh_tofu_agg_ou_recompute(&s->ou, NULL, m->name, &v, &avail, err);
+			rc = uh_tofu_agg_ou_recompute(&s->ou, res->ref_ou, m->name, &v, &avail, err);
 			if (rc)
 				break;
 			if (!avail) {
@@ -922,7 +979,7 @@ static int store_run(struct uh_store *st, const struct uh_store_run_info *info, 
 				v = m->agg_value;  /* as stored: not recomputable here */
 			}
 			snprintf(buf, sizeof(buf), "ou/%s", m->name);
-			rc = add_metric(run, buf, v, m->n ? (int64_t)m->n : -1, err);
+			rc = add_metric(run, buf, v, m->n ? (int64_t)m->n : -1, NULL, err);
 		}
 	}
 	free(b.s);
@@ -954,7 +1011,23 @@ static void print_table(const struct side *s, const struct result *res, const ch
 			printf(t + 1 < UH_TOFU_NTASKS ? "  %-24.17g" : "  %.17g", row[t]);
 		printf("\n");
 	}
-	printf("\n%-16s%.17g\n", "Model Utility", s->stats.model_utility);
+	if (s->has_ci) {
+		printf("\n%g%% CI (percentile bootstrap, %d resamples)\n", 100 * CI_LEVEL, CI_B);
+		for (int r = 0; r < 3; r++) {
+			printf("%-13s", rows[r]);
+			for (int t = 0; t < UH_TOFU_NTASKS; t++) {
+				char cell[64];
+
+				snprintf(cell, sizeof(cell), "[%.6g, %.6g]", s->ci[r][t].lo, s->ci[r][t].hi);
+				printf(t + 1 < UH_TOFU_NTASKS ? "  %-24s" : "  %s", cell);
+			}
+			printf("\n");
+		}
+	}
+	printf("\n%-16s%.17g", "Model Utility", s->stats.model_utility);
+	if (s->has_ci)
+		printf("   (%g%% CI [%.6g, %.6g])", 100 * CI_LEVEL, s->mu_ci.lo, s->mu_ci.hi);
+	printf("\n");
 	if (res->has_fq) {
 		printf("%-16s%.17g\n", "Forget Quality", res->ks.pvalue);
 		printf("%-16s%.17g\n", "KS statistic", res->ks.statistic);
@@ -1099,6 +1172,10 @@ int uh_cmd_import(int argc, char **argv)
 	if (rc)
 		goto fail;
 
+	rc = bootstrap_side(&s, &err);
+	if (rc)
+		goto fail;
+
 	/* 2. the reference: logs of the same format, or a run in the store */
 	if (o.reference) {
 		if (!is_dir(o.reference) && !is_file(o.reference)) {
@@ -1114,6 +1191,7 @@ int uh_cmd_import(int argc, char **argv)
 			if (rc)
 				goto fail;
 			res.ref_files = &ref.files;
+			res.ref_ou = ref.kind == KIND_OU ? &ref.ou : NULL;
 			res.reference_desc = o.reference;
 		}
 	}
@@ -1159,6 +1237,7 @@ int uh_cmd_import(int argc, char **argv)
 		struct uh_store_run_info info = {
 			.suite = "tofu", .split = split, .profile = profile, .model = model,
 			.tag = o.tag, .uh_version = UH_VERSION, .source = source,
+			.has_seed = 1, .seed = (int64_t)CI_SEED,
 		};
 
 		snprintf(source, sizeof(source), "import:%s", o.kind == KIND_TOFU ? "tofu-logs" : "ou-logs");

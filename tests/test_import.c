@@ -185,6 +185,12 @@ Test(import, llama2_full_vs_retain90)
 		     "%s", err.msg);
 	free(v);
 	uh_store_close(st);
+	/* Bootstrap intervals on the twelve numbers and Model Utility, around the value. */
+	cr_expect_eq(count("SELECT count(*) FROM metrics WHERE ci_lo IS NOT NULL AND ci_lo < value"
+			   " AND value < ci_hi AND (name LIKE 'prob/%' OR name LIKE 'rouge/%' OR"
+			   " name LIKE 'truth_ratio/%' OR name = 'model_utility')"), 13);
+	cr_expect_eq(count("SELECT count(*) FROM metrics WHERE name = 'forget_quality' AND ci_lo IS NULL"), 1);
+	cr_expect_eq(count("SELECT count(*) FROM runs WHERE seed IS NOT NULL"), 1);
 	cr_expect_eq(count("SELECT count(*) FROM items WHERE task = 'forget'"), 300);
 	cr_expect_eq(count("SELECT count(*) FROM items WHERE task = 'retain'"), 300);
 	cr_expect_eq(count("SELECT count(*) FROM items WHERE task = 'real_authors'"), 100);
