@@ -144,7 +144,10 @@ double uh_ou_privleak(double auc, bool has_ref, double ref_auc);
 /*
  * Recompute the agg_value of metric `name` of ev from its value_by_index (and
  * the other metrics it is built from), as open-unlearning does. ref is the
- * retain model's result (for forget_quality and privleak), or NULL. Sets
+ * retain model's result (for forget_quality and privleak), or NULL. Without
+ * ref, privleak uses ref_value 0.5 (a retain model's own log) unless the log
+ * has a non-null forget_quality, i.e. was made against a retain model we were
+ * not given; then it is not recomputable. Sets
  * *available false (and returns 0) when the metric cannot be recomputed from
  * what is there (forget_quality without ref, gradnorm AUC, ...). UH_ENOTFOUND
  * when ev has no such metric.
