@@ -641,7 +641,8 @@ static const char usage_text[] =
 	"the input, the line and the field on stderr. Lines are handled as they\n"
 	"arrive: the outputs of the lines before the bad one have been printed,\n"
 	"nothing is printed for the bad line or after it (bleu --corpus prints\n"
-	"nothing at all). Status 3 means an internal or i/o failure.\n";
+	"nothing at all). Status 3 means an i/o, memory or numerical failure\n"
+	"(such as exact rationals overflowing in nltk method5/7) or a bug.\n";
 
 static const char help_rouge[] =
 	"usage: uh metric rouge [FILE|-] [--stem | --no-stem]\n"

@@ -87,6 +87,9 @@ static int reserve(struct uh_jsonl *r, size_t need, struct uh_err *err)
 		return 0;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	/* Doubling must not overshoot the cap on a line by almost as much again. */
+	if (need <= r->max_line + 1 && cap > r->max_line + 1)
+		cap = r->max_line + 1;
 	p = realloc(r->line, cap);
 	if (!p)
 		return uh_err_set(err, UH_ENOMEM, "input '%s' line %zu: out of memory (%zu bytes)",

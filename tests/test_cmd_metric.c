@@ -630,3 +630,27 @@ Test(cmd_metric, long_line)
 	free(path);
 	free(text);
 }
+
+/* '-' and no FILE both read stdin; messages call it <stdin>. */
+Test(cmd_metric, stdin_input)
+{
+	static const char in[] = "{\"word\":\"flies\"}\n{\"word\":3}\n";
+	char *path = write_input("stdin.jsonl", in, sizeof(in) - 1);
+	struct run res;
+
+	cr_assert_not_null(freopen(path, "r", stdin));
+	run_metric(&res, "stem", "-", NULL);
+	cr_expect_eq(res.status, 2);
+	cr_expect_eq(res.n, 1);
+	cr_expect_str_eq(res.lines[0], "{\"word\":\"flies\",\"stem\":\"fli\"}");
+	cr_expect(strstr(res.err, "input '<stdin>' line 2: field 'word' must be a string, got number") !=
+		  NULL, "%s", res.err);
+	run_free(&res);
+
+	cr_assert_not_null(freopen(path, "r", stdin));
+	run_metric(&res, "stem", NULL);
+	cr_expect_eq(res.status, 2);
+	cr_expect_eq(res.n, 1);
+	run_free(&res);
+	free(path);
+}
