@@ -176,7 +176,7 @@ fuzz-run: $(FUZZ_BINS)
 # ---------------------------------------------------------------- checks
 hdrcheck: $(DEPS_STAMP)
 	@for h in $(HDRS); do \
-	  printf '#include "%s"\n' $$h | $(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) -x c -fsyntax-only - || exit 1; \
+	  printf '#include "%s"\ntypedef int uh_hdrcheck_tu;\n' $$h | $(CC) $(BASE_CFLAGS) $(WARN) $(PKG_CFLAGS) -x c -fsyntax-only - || exit 1; \
 	done; echo "hdrcheck: $(words $(HDRS)) headers compile on their own"
 
 # ---------------------------------------------------------------- the main job
