@@ -337,21 +337,27 @@ static int node_grow_table(struct uh_ngram *m)
 	return 0;
 }
 
+/* Find (parent, word) or add it; one probe sequence serves both. */
 static int node_get(struct uh_ngram *m, uint32_t parent, uint32_t word, uint32_t *out,
 		    int *created)
 {
-	uint32_t k = node_find(m, parent, word);
+	size_t i, mask;
+	uint32_t k;
 	int rc;
 
 	*created = 0;
-	if (k != NONE) {
-		*out = k;
-		return 0;
+	/* growing before the probe keeps the load under 1/2 after an insert */
+	if (2 * (m->nnodes + 1) > m->ncap && (rc = node_grow_table(m)) < 0)
+		return rc;
+	mask = m->ncap - 1;
+	for (i = node_slot(parent, word, mask); (k = m->nslot[i]) != NONE; i = (i + 1) & mask) {
+		if (m->nodes[k].parent == parent && m->nodes[k].word == word) {
+			*out = k;
+			return 0;
+		}
 	}
 	if (m->nnodes >= (size_t)UINT32_MAX - 1)
 		return UH_ENOMEM;
-	if (2 * (m->nnodes + 1) > m->ncap && (rc = node_grow_table(m)) < 0)
-		return rc;
 	if (m->nnodes == m->node_cap) {
 		size_t cap = 2 * m->node_cap;
 		struct node *v = realloc(m->nodes, cap * sizeof(*v));
@@ -363,13 +369,7 @@ static int node_get(struct uh_ngram *m, uint32_t parent, uint32_t word, uint32_t
 	}
 	k = (uint32_t)m->nnodes++;
 	m->nodes[k] = (struct node){.parent = parent, .word = word, .ctx = NONE};
-	{
-		size_t i = node_slot(parent, word, m->ncap - 1);
-
-		while (m->nslot[i] != NONE)
-			i = (i + 1) & (m->ncap - 1);
-		m->nslot[i] = k;
-	}
+	m->nslot[i] = k;
 	*out = k;
 	*created = 1;
 	return 0;
@@ -443,7 +443,8 @@ static int finalize(struct uh_ngram *m, double scale)
 	size_t nn = m->nnodes;
 	uint8_t *depth = malloc(nn);
 	uint32_t *cnt = calloc(nn, sizeof(*cnt));
-	uint64_t *S = NULL;
+	uint64_t *S = NULL;             /* per context: sum of its children's a */
+	uint32_t (*nk)[3] = NULL;       /* per context: children with a = 1, 2, 3+ */
 	uint64_t cc[UH_NGRAM_MAX_ORDER + 1][5];
 	uint32_t nV = m->ntok - 1; /* every id but BOS */
 	int rc = UH_ENOMEM;
@@ -474,46 +475,45 @@ static int finalize(struct uh_ngram *m, double scale)
 	m->ctxs = calloc(m->nctx ? m->nctx : 1, sizeof(*m->ctxs));
 	m->child = malloc((nn ? nn : 1) * sizeof(*m->child));
 	S = calloc(m->nctx ? m->nctx : 1, sizeof(*S));
-	if (!m->ctxs || !m->child || !S)
+	nk = calloc(m->nctx ? m->nctx : 1, sizeof(*nk));
+	if (!m->ctxs || !m->child || !S || !nk)
 		goto out;
+	/* from here on cnt[k] is node k's context index (NONE: no children), a
+	 * dense array, cheaper to look parents up in than the nodes */
 	{
 		uint32_t c = 0, first = 0;
 
 		for (size_t k = 0; k < nn; k++) {
-			if (!cnt[k])
+			if (!cnt[k]) {
+				cnt[k] = NONE;
 				continue;
+			}
 			m->nodes[k].ctx = c;
 			m->ctxs[c].first = first;
 			first += cnt[k];
-			c++;
+			cnt[k] = c++;
 		}
 	}
 	for (size_t k = 1; k < nn; k++) {
-		struct node *x = &m->nodes[k];
+		const struct node *x = &m->nodes[k];
+		uint32_t pc = cnt[x->parent];
 		struct ctx *c;
 
 		if (x->a == 0)
 			continue;
-		c = &m->ctxs[m->nodes[x->parent].ctx];
+		c = &m->ctxs[pc];
 		m->child[c->first + c->n++] = (uint32_t)k;
-		S[m->nodes[x->parent].ctx] += x->a;
+		S[pc] += x->a;
+		nk[pc][(x->a < 3 ? x->a : 3) - 1]++;
 	}
 	for (size_t k = 0; k < nn; k++) {
-		struct node *x = &m->nodes[k];
-		const double *D;
-		double nsum[4] = {0, 0, 0, 0};
-		struct ctx *c;
+		const double *D = m->D[depth[k] + 1];
+		uint32_t ci = m->nodes[k].ctx;
 
-		if (x->ctx == NONE)
+		if (ci == NONE)
 			continue;
-		c = &m->ctxs[x->ctx];
-		D = m->D[depth[k] + 1];
-		for (uint32_t j = 0; j < c->n; j++) {
-			uint32_t a = m->nodes[m->child[c->first + j]].a;
-
-			nsum[a < 3 ? a : 3] += 1;
-		}
-		c->gamma = (D[1] * nsum[1] + D[2] * nsum[2] + D[3] * nsum[3]) / (double)S[x->ctx];
+		m->ctxs[ci].gamma = (D[1] * nk[ci][0] + D[2] * nk[ci][1] + D[3] * nk[ci][2]) /
+				    (double)S[ci];
 	}
 	for (size_t k = 1; k < nn; k++) {
 		struct node *x = &m->nodes[k];
@@ -523,7 +523,7 @@ static int finalize(struct uh_ngram *m, double scale)
 		if (x->a == 0)
 			continue;
 		d = D[x->a < 3 ? x->a : 3];
-		x->term = ((double)x->a - d) / (double)S[m->nodes[x->parent].ctx];
+		x->term = ((double)x->a - d) / (double)S[cnt[x->parent]];
 	}
 
 	/* unigram level: interpolate with the uniform distribution over V */
@@ -549,6 +549,7 @@ out:
 	free(depth);
 	free(cnt);
 	free(S);
+	free(nk);
 	return rc;
 }
 
