@@ -38,6 +38,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_UTIL := tests/testutil.c
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+PLUGIN_SRCS := $(wildcard tests/plugins/*.c)
 
 REL_OBJS := $(LIB_SRCS:%.c=$(O)/rel/%.o)
 SAN_OBJS := $(LIB_SRCS:%.c=$(O)/san/%.o)
@@ -45,6 +46,7 @@ FUZZ_OBJS := $(LIB_SRCS:%.c=$(O)/fuzz/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(O)/san/tests/%)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(O)/rel/bench/%)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/bin/%)
+PLUGINS := $(PLUGIN_SRCS:tests/plugins/%.c=$(O)/plugins/%.so)
 
 DEPS_STAMP := $(O)/.deps
 
@@ -123,11 +125,17 @@ $(O)/san/libuh.a: $(SAN_OBJS)
 $(O)/san/tests/%: $(O)/san/tests/%.o $(O)/san/tests/testutil.o $(O)/san/libuh.a
 	$(CC) $(SAN_CFLAGS) -o $@ $^ $(CRIT_LIBS) $(PKG_LIBS)
 
+# Test plugins: plain shared objects built against harness/backend.h only,
+# exactly as a plugin author would build one (no sanitizer runtime needed).
+$(O)/plugins/%.so: tests/plugins/%.c harness/backend.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(WARN) -O1 -fPIC -shared -o $@ $<
+
 # Criterion runs each test in a forked worker, so a sanitizer report there
 # does not fail the run by itself: reports go to $(O)/san-logs and any file
 # found there afterwards fails `make test`.
 SAN_LOGS := $(O)/san-logs
-test: $(TEST_BINS) $(O)/uh
+test: $(TEST_BINS) $(O)/uh $(PLUGINS)
 	@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
 	@fail=0; for t in $(TEST_BINS); do \
 	  echo "== $$t"; \

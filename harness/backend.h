@@ -36,10 +36,16 @@
 #define UH_CAN_TOKENIZE   (1u << 2)  /* tokenize(): token counts */
 #define UH_CAN_TOKEN_LOGPROBS (1u << 3) /* score() fills per-token log-probabilities */
 
+/* Score-request flags. */
+#define UH_SCORE_EOS (1u << 0) /* also score the end-of-text token after the
+				* continuation (TOFU's answer loss includes EOS);
+				* n_tokens and token_logprobs include it */
+
 /* One scoring request: log P(continuation | context). Borrowed. */
 struct uh_score_req {
 	const char *context;
 	const char *continuation;
+	uint32_t flags;            /* UH_SCORE_* */
 };
 
 /* Filled by the backend; released by its free_score. */
