@@ -34,7 +34,7 @@
 #define UH_CAN_SCORE      (1u << 0)  /* score(): log-probabilities of a continuation */
 #define UH_CAN_GENERATE   (1u << 1)  /* generate(): greedy continuation */
 #define UH_CAN_TOKENIZE   (1u << 2)  /* tokenize(): token counts */
-#define UH_CAN_TOKEN_LOGPROBS (1u << 3) /* score() fills per-token log-probabilities */
+#define UH_CAN_TOKEN_LOGPROBS (1u << 3) /* score() fills token_logprobs and token_greedy */
 
 /* Score-request flags. */
 #define UH_SCORE_EOS (1u << 0) /* also score the end-of-text token after the
@@ -54,6 +54,9 @@ struct uh_score_res {
 	int64_t n_tokens;          /* continuation tokens scored */
 	int32_t is_greedy;         /* 1 if every continuation token is the argmax */
 	double *token_logprobs;    /* n_tokens values, or NULL without UH_CAN_TOKEN_LOGPROBS */
+	uint8_t *token_greedy;     /* n_tokens flags (1: the token is the argmax), or NULL
+				    * without UH_CAN_TOKEN_LOGPROBS; exact memorization and
+				    * extraction strength need them */
 };
 
 /* One generation request. Borrowed. */
