@@ -14,6 +14,7 @@ struct cmd {
 };
 
 static const struct cmd commands[] = {
+	{ "run", uh_cmd_run, "evaluate one model on one suite split (also: uh-run)" },
 	{ "metric", uh_cmd_metric, "compute one metric over JSONL (rouge, stem, ks, bleu, auc)" },
 	{ "import", uh_cmd_import, "import official TOFU / open-unlearning eval logs into the store" },
 	{ "synth", uh_cmd_synth, "write a deterministic synthetic dataset in an upstream layout" },
@@ -27,8 +28,18 @@ static void usage(FILE *f)
 	fprintf(f, "\n'uh <command> --help' describes one command.\n");
 }
 
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
 int main(int argc, char **argv)
 {
+	/* git style: `uh-run ARGS` is `uh run ARGS`. */
+	if (argc >= 1 && ends_with(argv[0], "uh-run"))
+		return uh_cmd_run(argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
