@@ -22,132 +22,423 @@
 /* scipy's ks_2samp(method='auto') is exact iff max(n1, n2) <= MAX_AUTO_N. */
 #define MAX_AUTO_N 10000
 
-/* ================================================================ sorting */
-
-/*
- * LSD radix sort on the IEEE bit patterns: at n = 400 it is several times
- * faster than qsort, and the sort is a visible share of a test that costs a
- * few microseconds. Keys map doubles to unsigned integers in numeric order
- * (negative: flip all bits; positive: flip the sign bit). -0.0 sorts before
- * +0.0, which is harmless: the ECDF walk compares values, not keys.
- */
-static uint64_t key_of(double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof(u));
-	return (u >> 63) ? ~u : (u | UINT64_C(0x8000000000000000));
-}
-
-static double value_of(uint64_t k)
-{
-	uint64_t u = (k >> 63) ? (k & ~UINT64_C(0x8000000000000000)) : ~k;
-	double v;
-
-	memcpy(&v, &u, sizeof(v));
-	return v;
-}
-
-/* Sort src[0..n) into dst[0..n); a and b are n keys of scratch each. */
-static void radix_sort(const double *src, size_t n, double *dst, uint64_t *a, uint64_t *b)
-{
-	size_t count[8][256];
-
-	memset(count, 0, sizeof(count));
-	for (size_t i = 0; i < n; i++) {
-		uint64_t k = key_of(src[i]);
-
-		a[i] = k;
-		for (int d = 0; d < 8; d++)
-			count[d][(k >> (8 * d)) & 0xff]++;
-	}
-	for (int d = 0; d < 8; d++) {
-		size_t *c = count[d], sum = 0;
-
-		/* A digit shared by every key leaves the order unchanged. */
-		if (c[(a[0] >> (8 * d)) & 0xff] == n)
-			continue;
-		for (int v = 0; v < 256; v++) {
-			size_t t = c[v];
-
-			c[v] = sum;
-			sum += t;
-		}
-		for (size_t i = 0; i < n; i++)
-			b[c[(a[i] >> (8 * d)) & 0xff]++] = a[i];
-		uint64_t *s = a;
-		a = b;
-		b = s;
-	}
-	for (size_t i = 0; i < n; i++)
-		dst[i] = value_of(a[i]);
-}
-
 /* ================================================================ statistic */
 
 /*
- * D = max over pooled values v of |F1(v) - F2(v)| with right-continuous
- * ECDFs, as scipy: cdf = searchsorted(side='right') / n, an int/int
- * division rounded once. Equal pooled values give equal differences, so
- * walking the distinct values of the merged samples visits the same set of
- * differences as scipy's n1 + n2 evaluations.
+ * scipy sorts both samples and evaluates, at every pooled value v,
+ *
+ *     diff(v) = searchsorted(x, v, 'right') / n1 - searchsorted(y, v, 'right') / n2
+ *
+ * (int/int divisions, each rounded once), then D = max(max diff,
+ * clip(-min diff, 0, 1)). Only the extremes of diff matter, which allows
+ * skipping most of the sorting: the values are spread into n1 + n2 buckets
+ * by a non-decreasing map of the value, so buckets are ordered and equal
+ * values share a bucket. Inside a bucket holding only x values diff rises
+ * at each distinct value, so its only candidate is its last value (for the
+ * max); a y-only bucket likewise only offers its last value for the min.
+ * Only buckets holding both samples are sorted and walked value by value.
+ * Every diff that is evaluated is formed exactly as scipy forms it.
  */
-static double ks_statistic(const double *x, size_t n1, const double *y, size_t n2)
+
+static void insertion_sort(double *a, size_t n)
 {
-	double dn1 = (double)n1, dn2 = (double)n2;
-	double lo = 0.0, hi = 0.0, minS;
-	size_t i = 0, j = 0;
+	for (size_t i = 1; i < n; i++) {
+		double v = a[i];
+		size_t j = i;
 
-	/* The last pooled value has diff 1.0 - 1.0 = +0.0, so starting the
-	 * running min and max at +0.0 changes nothing. */
-	while (i < n1 || j < n2) {
-		double v = (j >= n2 || (i < n1 && x[i] <= y[j])) ? x[i] : y[j];
-
-		while (i < n1 && x[i] <= v)
-			i++;
-		while (j < n2 && y[j] <= v)
-			j++;
-		double diff = (double)i / dn1 - (double)j / dn2;
-		if (diff > hi)
-			hi = diff;
-		if (diff < lo)
-			lo = diff;
+		while (j > 0 && a[j - 1] > v) {
+			a[j] = a[j - 1];
+			j--;
+		}
+		a[j] = v;
 	}
+}
+
+static void sift_down(double *a, size_t root, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * root + 1;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && a[c + 1] > a[c])
+			c++;
+		if (!(a[c] > a[root]))
+			return;
+		double t = a[c];
+		a[c] = a[root];
+		a[root] = t;
+		root = c;
+	}
+}
+
+/* Introsort: quicksort, heapsort past the depth budget, insertion at 16. */
+static void sort_doubles(double *a, size_t n, int depth)
+{
+	while (n > 16) {
+		if (depth-- == 0) {
+			for (size_t i = n / 2; i-- > 0;)
+				sift_down(a, i, n);
+			for (size_t i = n; i-- > 1;) {
+				double t = a[0];
+				a[0] = a[i];
+				a[i] = t;
+				sift_down(a, 0, i);
+			}
+			return;
+		}
+		double x = a[0], y = a[n / 2], z = a[n - 1];
+		double p = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+		size_t i = 0, j = n - 1;
+
+		/* Hoare partition; the median of three keeps both scans in
+		 * bounds, and stopping on equal keys splits runs of ties. */
+		for (;;) {
+			while (a[i] < p)
+				i++;
+			while (a[j] > p)
+				j--;
+			if (i >= j)
+				break;
+			double t = a[i];
+			a[i++] = a[j];
+			a[j--] = t;
+		}
+		sort_doubles(a, j + 1, depth);
+		a += j + 1;
+		n -= j + 1;
+	}
+	insertion_sort(a, n);
+}
+
+/*
+ * Running extremes of diff. Evaluating diff takes two divisions, so the walk
+ * first compares the exact rational diff, as the integer key
+ * i*n2 - j*n1 = diff * n1 * n2: distinct keys differ by at least one in
+ * n1*n2 while rounding moves diff by ~1e-16, so the rounded diff can only
+ * be a new extreme when its key at least equals the extreme key. Equal
+ * keys can round differently (i/n1 - j/n2 = i'/n1 - j'/n2), so those are
+ * still compared as doubles, as scipy's argmax would see them. Key 0 is
+ * diff +0.0 exactly (the final pooled value), the starting point.
+ */
+struct walk {
+	double dn1, dn2, lo, hi;
+	int64_t n1, n2, kmin, kmax;
+	size_t i, j; /* #x <= v, #y <= v */
+};
+
+static void walk_eval(struct walk *w)
+{
+	int64_t key = (int64_t)w->i * w->n2 - (int64_t)w->j * w->n1;
+
+	if (key >= w->kmax) {
+		double diff = (double)w->i / w->dn1 - (double)w->j / w->dn2;
+
+		if (key > w->kmax || diff > w->hi)
+			w->hi = diff;
+		w->kmax = key;
+	} else if (key <= w->kmin) {
+		double diff = (double)w->i / w->dn1 - (double)w->j / w->dn2;
+
+		if (key < w->kmin || diff < w->lo)
+			w->lo = diff;
+		w->kmin = key;
+	}
+}
+
+/* Walk the distinct values of sorted x[0..nx) and y[0..ny), all of which
+ * lie above every value counted so far. */
+static void walk_merge(struct walk *w, const double *x, size_t nx, const double *y, size_t ny)
+{
+	size_t a = 0, b = 0, i0 = w->i, j0 = w->j;
+
+	while (a < nx || b < ny) {
+		double v = (b >= ny || (a < nx && x[a] <= y[b])) ? x[a] : y[b];
+
+		while (a < nx && x[a] <= v)
+			a++;
+		while (b < ny && y[b] <= v)
+			b++;
+		w->i = i0 + a;
+		w->j = j0 + b;
+		walk_eval(w);
+	}
+}
+
+/* Bucket of finite v: non-decreasing in v, in [0, nb). Halving first keeps
+ * v - min finite for any finite pair. */
+static size_t bucket_of(double v, double half_min, double scale, size_t nb)
+{
+	double t = (v * 0.5 - half_min) * scale;
+
+	return t < (double)(nb - 1) ? (size_t)t : nb - 1;
+}
+
+static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, double *d,
+			struct uh_err *err)
+{
+	struct walk w = { (double)n1, (double)n2, 0.0, 0.0, (int64_t)n1, (int64_t)n2, 0, 0, 0, 0 };
+	size_t xm = 0, xp = 0, ym = 0, yp = 0, nf, nb;
+	double mn = INFINITY, mx = -INFINITY, half, scale, range, minS;
+
+	/* The final pooled value has diff 1.0 - 1.0 = +0.0, so lo and hi may
+	 * start there. Infinities form a bucket at each end. */
+	for (size_t k = 0; k < n1; k++) {
+		double v = x[k];
+		if (isinf(v)) {
+			xm += v < 0;
+			xp += v > 0;
+			continue;
+		}
+		mn = v < mn ? v : mn;
+		mx = v > mx ? v : mx;
+	}
+	for (size_t k = 0; k < n2; k++) {
+		double v = y[k];
+		if (isinf(v)) {
+			ym += v < 0;
+			yp += v > 0;
+			continue;
+		}
+		mn = v < mn ? v : mn;
+		mx = v > mx ? v : mx;
+	}
+	nf = n1 + n2 - xm - xp - ym - yp;
+	w.i = xm;
+	w.j = ym;
+	if (xm + ym > 0)
+		walk_eval(&w);
+
+	if (nf > 0) {
+		size_t *A, *B, start = 0;
+		double *s;
+
+		half = mn * 0.5;
+		range = mx * 0.5 - half;
+		nb = nf;
+		scale = range > 0 ? (double)nb / range : 0.0;
+		if (!isfinite(scale) || scale <= 0) {
+			nb = 1; /* all finite values equal, or a subnormal range */
+			scale = 0.0;
+		}
+		A = calloc(nb, sizeof(*A));
+		B = calloc(nb, sizeof(*B));
+		s = malloc(nf * sizeof(*s));
+		if (!A || !B || !s) {
+			free(A);
+			free(B);
+			free(s);
+			return uh_err_set(err, UH_ENOMEM, "ks_2samp: out of memory for %zu values", nf);
+		}
+		for (size_t k = 0; k < n1; k++)
+			if (!isinf(x[k]))
+				A[bucket_of(x[k], half, scale, nb)]++;
+		for (size_t k = 0; k < n2; k++)
+			if (!isinf(y[k]))
+				B[bucket_of(y[k], half, scale, nb)]++;
+		/* counts -> starts: bucket b is s[A[b] ..) x part, s[B[b] ..) y part */
+		for (size_t b = 0, pos = 0; b < nb; b++) {
+			size_t cx = A[b], cy = B[b];
+
+			A[b] = pos;
+			B[b] = pos + cx;
+			pos += cx + cy;
+		}
+		for (size_t k = 0; k < n1; k++)
+			if (!isinf(x[k]))
+				s[A[bucket_of(x[k], half, scale, nb)]++] = x[k];
+		for (size_t k = 0; k < n2; k++)
+			if (!isinf(y[k]))
+				s[B[bucket_of(y[k], half, scale, nb)]++] = y[k];
+		/* now A[b] ends the x part (starts the y part), B[b] ends bucket b */
+		for (size_t b = 0; b < nb; b++) {
+			size_t kx = A[b] - start, ky = B[b] - A[b];
+
+			if (kx && ky) {
+				sort_doubles(s + start, kx, 64);
+				sort_doubles(s + A[b], ky, 64);
+				walk_merge(&w, s + start, kx, s + A[b], ky);
+			} else if (kx || ky) {
+				w.i += kx;
+				w.j += ky;
+				walk_eval(&w);
+			}
+			start = B[b];
+		}
+		free(A);
+		free(B);
+		free(s);
+	}
+	if (xp + yp > 0) {
+		w.i += xp;
+		w.j += yp;
+		walk_eval(&w);
+	}
+
 	/* np.clip(-min, 0, 1): max(a, 0) keeps a only when a > 0, so -0.0
 	 * becomes +0.0. */
-	minS = -lo;
+	minS = -w.lo;
 	minS = minS > 0.0 ? minS : 0.0;
 	minS = minS < 1.0 ? minS : 1.0;
-	return minS > hi ? minS : hi;
+	*d = minS > w.hi ? minS : w.hi;
+	return 0;
 }
 
 /* ================================================================ exact p-values */
 
 /*
  * n1 == n2 == n: 2 * sum_k (-1)^(k+1) C(2n, n-kh) / C(2n, n) in scipy's
- * Horner form. Integer factors are exact in double (n <= 10000).
+ * Horner form:
+ *
+ *     P = 0; for k = n//h down to 0: p1 = prod_j (n-kh-j)/(n+kh+j+1)
+ *                                     (left to right); P = p1 * (1 - P)
+ *
+ * The products p1 for different k are independent chains of
+ * multiply-divide, so they run HORNER_G at a time (interleaved, each with
+ * exactly scipy's operations) and are then folded into P in scipy's order.
+ * Integer operands are exact in double (n <= 10000).
  */
+#define HORNER_G 8
+
 static double prob_outside_square(int64_t n, int64_t h)
 {
 	double P = 0.0;
 
-	for (int64_t k = n / h; k >= 0; k--) {
-		double p1 = 1.0;
+	for (int64_t kb = n / h; kb >= 0; kb -= HORNER_G) {
+		double p[HORNER_G], num[HORNER_G], den[HORNER_G];
+		int cnt = kb + 1 < HORNER_G ? (int)(kb + 1) : HORNER_G;
 
-		for (int64_t j = 0; j < h; j++)
-			p1 = (double)(n - k * h - j) * p1 / (double)(n + k * h + j + 1);
-		P = p1 * (1.0 - P);
+		for (int r = 0; r < HORNER_G; r++) {
+			int64_t k = kb - r;
+
+			/* unused lanes: 0 * p stays 0, no traps, no subnormals */
+			p[r] = 1.0;
+			num[r] = r < cnt ? (double)(n - k * h) : 0.0;
+			den[r] = r < cnt ? (double)(n + k * h + 1) : 1.0;
+		}
+		for (int64_t j = 0; j < h; j++) {
+			double dj = (double)j;
+
+			for (int r = 0; r < HORNER_G; r++)
+				p[r] = (num[r] - dj) * p[r] / (den[r] + dj);
+		}
+		for (int r = 0; r < cnt; r++)
+			P = p[r] * (1.0 - P);
 	}
 	return 2 * P;
 }
 
 /*
  * Viehmann's recursion for 1 - P(inside), n1 != n2 (scipy's pythran
- * `_compute_outer_prob_inside_method`). A holds a sliding window of one
- * lattice column; entries past the window are 1. Row i reads A at
- * jj + (minj - lastminj) >= jj and writes A[jj], so updating in place is
- * safe. Returns 1.0 early when the band closes, as scipy does.
+ * `_compute_outer_prob_inside_method`), m >= n after the swap.
+ *
+ * scipy walks the lattice row by row (i = 1..m) over a band of columns
+ * [minj_i, maxj_i), in place in a sliding window A:
+ *
+ *     V(i, j) = (V(i-1, j) * i + V(i, j-1) * j) / (i + j)
+ *
+ * with V(i, minj_i - 1) = (minj_i == 0 ? 0 : 1), and V(i-1, j) = 1 for
+ * j >= maxj_{i-1}: the window entries past the previous band are always 1
+ * (initial ones, or reset by the slice assignment, which never reaches
+ * scipy's clamp at lenA because both bands ever only move right). The
+ * answer is V(m, maxj_m - 1), or 1.0 as soon as a band is empty.
+ *
+ * Each V is one dependent chain of multiply, add and a divide, so the
+ * row-by-row loop runs at the divider's latency. Here blocks of R rows move
+ * as a wavefront instead: at time T, lane r (row i0 + r) computes column
+ * T - r, which needs lane r-1's value from time T-1 and its own. Within a
+ * step every lane divides by the same i + j = i0 + T, the lanes are
+ * independent, and in the steady state (all lanes inside their bands) they
+ * go two to a SIMD vector. Every value is still formed by exactly scipy's
+ * operations on exactly scipy's operands, so the result is bit-identical.
+ * `prev` holds, by absolute column, the last row of the previous block.
  */
+#define WAVE_R 8
+
+typedef double v2d __attribute__((vector_size(16)));
+typedef long long v2i __attribute__((vector_size(16)));
+
+struct band {
+	int64_t lo, hi; /* [minj, maxj) */
+};
+
+/* Lane-wise m ? a : b, by bits (m is all ones or all zeros per lane). */
+static inline v2d select2(v2i m, v2d a, v2d b)
+{
+	return (v2d)((m & (v2i)a) | (~m & (v2i)b));
+}
+
+/*
+ * Rows i0 .. i0+WAVE_R-1 as one wavefront, two lanes to a vector. At each
+ * step every lane computes its next value; a lane not yet at its band keeps
+ * its initial value (0 or 1), a lane past its band yields 1 (what the row
+ * below reads there), as in scipy's window.
+ */
+static void wave_block(int64_t i0, const struct band *bd, double *prev)
+{
+	int64_t ts = bd[0].lo, te = 0;
+	v2d W0, W1, W2, W3, I0, I1, I2, I3, L0, L1, L2, L3, H0, H1, H2, H3, N0, N1, N2, N3;
+	const v2d one = { 1.0, 1.0 }, two = { 2.0, 2.0 };
+	double ini[WAVE_R], lo[WAVE_R], hi[WAVE_R];
+
+	for (int r = 0; r < WAVE_R; r++) {
+		ini[r] = bd[r].lo == 0 ? 0.0 : 1.0;
+		lo[r] = (double)bd[r].lo;
+		hi[r] = (double)bd[r].hi;
+		if (bd[r].hi - 1 + r > te)
+			te = bd[r].hi - 1 + r;
+	}
+#define LANES(a, k) ((v2d){ (a)[2 * (k)], (a)[2 * (k) + 1] })
+	W0 = N0 = LANES(ini, 0);
+	W1 = N1 = LANES(ini, 1);
+	W2 = N2 = LANES(ini, 2);
+	W3 = N3 = LANES(ini, 3);
+	L0 = LANES(lo, 0), L1 = LANES(lo, 1), L2 = LANES(lo, 2), L3 = LANES(lo, 3);
+	H0 = LANES(hi, 0), H1 = LANES(hi, 1), H2 = LANES(hi, 2), H3 = LANES(hi, 3);
+#undef LANES
+	I0 = (v2d){ (double)i0, (double)(i0 + 1) };
+	I1 = I0 + two;
+	I2 = I1 + two;
+	I3 = I2 + two;
+
+	/* J0 = columns of lanes 0 and 1 = (T, T-1); S = i + j = i0 + T. */
+	v2d J0 = { (double)ts, (double)(ts - 1) };
+	v2d S = { (double)(i0 + ts), (double)(i0 + ts) };
+	for (int64_t T = ts; T <= te; T++) {
+		v2d J1 = J0 - two, J2 = J1 - two, J3 = J2 - two;
+		v2d P0 = { prev[T], W0[0] }, P1 = { W0[1], W1[0] };
+		v2d P2 = { W1[1], W2[0] }, P3 = { W2[1], W3[0] };
+
+		W0 = (P0 * I0 + W0 * J0) / S;
+		W1 = (P1 * I1 + W1 * J1) / S;
+		W2 = (P2 * I2 + W2 * J2) / S;
+		W3 = (P3 * I3 + W3 * J3) / S;
+		W0 = select2(J0 < L0, N0, select2(J0 >= H0, one, W0));
+		W1 = select2(J1 < L1, N1, select2(J1 >= H1, one, W1));
+		W2 = select2(J2 < L2, N2, select2(J2 >= H2, one, W2));
+		W3 = select2(J3 < L3, N3, select2(J3 >= H3, one, W3));
+		prev[T - (WAVE_R - 1)] = W3[1];
+		J0 += one;
+		S += one;
+	}
+}
+
+/* The same recursion row by row, for the last m mod WAVE_R rows. */
+static void rows_scalar(int64_t i0, int nr, const struct band *bd, double *prev)
+{
+	for (int r = 0; r < nr; r++) {
+		int64_t i = i0 + r;
+		double val = bd[r].lo == 0 ? 0.0 : 1.0;
+
+		/* prev[j] still holds row i-1 (1 past its band); overwrite in
+		 * place, as each column is read just before it is written. */
+		for (int64_t j = bd[r].lo; j < bd[r].hi; j++) {
+			val = (prev[j] * (double)i + val * (double)j) / (double)(i + j);
+			prev[j] = val;
+		}
+	}
+}
+
 static int outer_prob_inside(int64_t m, int64_t n, int64_t g, int64_t h,
 			     double *out, struct uh_err *err)
 {
@@ -157,67 +448,56 @@ static int outer_prob_inside(int64_t m, int64_t n, int64_t g, int64_t h,
 		n = t;
 	}
 	int64_t mg = m / g, ng = n / g;
-	int64_t minj = 0, maxj, curlen, lenA;
-	double *A;
+	struct band *bd;
+	double *buf, *prev;
 
-	/* int(np.ceil(h / mg)) etc. use true division; with h <= lcm <= 1e8
+	bd = malloc((size_t)(m + 1) * sizeof(*bd));
+	/* prev covers columns -WAVE_R .. n + 1 + WAVE_R: lane 0 reads up to
+	 * WAVE_R - 1 columns past the band, the last lane writes up to
+	 * WAVE_R - 1 columns before it. */
+	buf = malloc((size_t)(n + 2 + 2 * WAVE_R) * sizeof(*buf));
+	if (!bd || !buf) {
+		free(bd);
+		free(buf);
+		return uh_err_set(err, UH_ENOMEM, "ks_2samp: out of memory for the %lld x %lld lattice",
+				  (long long)m, (long long)n);
+	}
+	prev = buf + WAVE_R;
+
+	/* int(np.ceil(h / mg)) etc. are true divisions; with h <= lcm <= 1e8
 	 * the double quotient never rounds across an integer, but follow the
 	 * reference anyway. */
-	maxj = (int64_t)ceil((double)h / (double)mg);
-	if (maxj > n + 1)
-		maxj = n + 1;
-	curlen = maxj - minj;
-	lenA = 2 * maxj + 2 < n + 1 ? 2 * maxj + 2 : n + 1;
-
-	/* The window never exceeds n + 1 entries (0 <= minj, maxj <= n + 1);
-	 * scipy's array has lenA entries, and its slice assignment below is
-	 * clamped at lenA, which this buffer reproduces by clamping too. */
-	A = malloc((size_t)(n + 2) * sizeof(*A));
-	if (!A)
-		return uh_err_set(err, UH_ENOMEM, "ks_2samp: out of memory for %lld doubles",
-				  (long long)(n + 2));
-	for (int64_t k = 0; k < n + 2; k++)
-		A[k] = 1.0;
-	for (int64_t k = minj; k < maxj; k++)
-		A[k] = 0.0;
-
+	bd[0].lo = 0;
+	bd[0].hi = (int64_t)ceil((double)h / (double)mg);
+	if (bd[0].hi > n + 1)
+		bd[0].hi = n + 1;
 	for (int64_t i = 1; i <= m; i++) {
-		int64_t lastminj = minj, lastlen = curlen;
-		double di = (double)i;
+		int64_t lo = (int64_t)floor((double)(ng * i - h) / (double)mg) + 1;
+		int64_t hi = (int64_t)ceil((double)(ng * i + h) / (double)mg);
 
-		minj = (int64_t)floor((double)(ng * i - h) / (double)mg) + 1;
-		if (minj < 0)
-			minj = 0;
-		if (minj > n)
-			minj = n;
-		maxj = (int64_t)ceil((double)(ng * i + h) / (double)mg);
-		if (maxj > n + 1)
-			maxj = n + 1;
-		if (maxj <= minj) {
-			free(A);
+		lo = lo < 0 ? 0 : (lo > n ? n : lo);
+		hi = hi > n + 1 ? n + 1 : hi;
+		if (hi <= lo) {
+			/* scipy returns 1.0 at the first empty band, whatever
+			 * the rows before it held */
+			free(bd);
+			free(buf);
 			*out = 1.0;
 			return 0;
 		}
-		double val = minj == 0 ? 0.0 : 1.0;
-		int64_t shift = minj - lastminj, len = maxj - minj;
-		for (int64_t jj = 0; jj < len; jj++) {
-			int64_t j = jj + minj;
-
-			val = (A[jj + shift] * di + val * (double)j) / (double)(i + j);
-			A[jj] = val;
-		}
-		curlen = len;
-		if (lastlen > curlen) {
-			int64_t end = curlen + (lastlen - curlen);
-
-			if (end > lenA)
-				end = lenA;
-			for (int64_t k = curlen; k < end; k++)
-				A[k] = 1.0;
-		}
+		bd[i].lo = lo;
+		bd[i].hi = hi;
 	}
-	*out = A[maxj - minj - 1];
-	free(A);
+
+	for (int64_t c = -WAVE_R; c < n + 2 + WAVE_R; c++)
+		prev[c] = c < bd[0].hi ? 0.0 : 1.0;
+	int64_t i0 = 1;
+	for (; i0 + WAVE_R - 1 <= m; i0 += WAVE_R)
+		wave_block(i0, bd + i0, prev);
+	rows_scalar(i0, (int)(m - i0 + 1), bd + i0, prev);
+	*out = prev[bd[m].hi - 1];
+	free(bd);
+	free(buf);
 	return 0;
 }
 
@@ -571,32 +851,41 @@ static int check_sample(const double *v, size_t n, const char *name, struct uh_e
 	return 0;
 }
 
+int uh_ks_exact_prob(size_t n1, size_t n2, long long h, double *prob, struct uh_err *err)
+{
+	uh_err_clear(err);
+	if (n1 < 1 || n2 < 1 || n1 > MAX_AUTO_N || n2 > MAX_AUTO_N)
+		return uh_err_set(err, UH_EINVAL, "ks exact probability: sizes %zu and %zu not in [1, %d]",
+				  n1, n2, MAX_AUTO_N);
+
+	int64_t a = (int64_t)n1, b = (int64_t)n2, g = (int64_t)gcd_size(n1, n2);
+	int64_t lcm = (a / g) * b;
+
+	if (h < 1 || h > lcm)
+		return uh_err_set(err, UH_EINVAL, "ks exact probability: h = %lld not in [1, %lld]",
+				  h, (long long)lcm);
+	if (a == b) {
+		*prob = prob_outside_square(a, h);
+		return 0;
+	}
+	return outer_prob_inside(a, b, g, h, prob, err);
+}
+
 int uh_ks_2samp(const double *x, size_t nx, const double *y, size_t ny,
 		struct uh_ks_result *res, struct uh_err *err)
 {
-	double *xs, *ys, d, prob = 1.0;
-	uint64_t *keys;
+	double d = 0.0, prob = 1.0;
 	size_t nmax = nx > ny ? nx : ny;
 	int rc;
 
 	uh_err_clear(err);
 	if ((rc = check_sample(x, nx, "x", err)) || (rc = check_sample(y, ny, "y", err)))
 		return rc;
-	if (nmax > SIZE_MAX / 4 / sizeof(double))
+	/* the walk's integer keys need n1 * n2 < 2^62 */
+	if (nmax > SIZE_MAX / 4 / sizeof(double) || (uint64_t)nx > (UINT64_C(1) << 62) / ny)
 		return uh_err_set(err, UH_EINVAL, "ks_2samp: samples too large (%zu, %zu)", nx, ny);
-	xs = malloc((nx + ny) * sizeof(double));
-	keys = malloc(2 * nmax * sizeof(uint64_t));
-	if (!xs || !keys) {
-		free(xs);
-		free(keys);
-		return uh_err_set(err, UH_ENOMEM, "ks_2samp: out of memory for %zu + %zu values", nx, ny);
-	}
-	ys = xs + nx;
-	radix_sort(x, nx, xs, keys, keys + nmax);
-	radix_sort(y, ny, ys, keys, keys + nmax);
-	free(keys);
-	d = ks_statistic(xs, nx, ys, ny);
-	free(xs);
+	if ((rc = ks_statistic(x, nx, y, ny, &d, err)))
+		return rc;
 
 	res->path = UH_KS_EXACT;
 	if (nmax > MAX_AUTO_N) {
@@ -610,22 +899,17 @@ int uh_ks_2samp(const double *x, size_t nx, const double *y, size_t ny,
 	}
 
 	/* _attempt_exact_2kssamp: round D to the lattice, h / lcm. */
-	int64_t n1 = (int64_t)nx, n2 = (int64_t)ny, g = (int64_t)gcd_size(nx, ny);
-	int64_t lcm = (n1 / g) * n2;
+	int64_t g = (int64_t)gcd_size(nx, ny);
+	int64_t lcm = ((int64_t)nx / g) * (int64_t)ny;
 	int64_t h = (int64_t)rint(d * (double)lcm);
 
 	d = (double)h * 1.0 / (double)lcm;
-	if (h == 0) {
+	if (h == 0)
 		prob = 1.0;
-	} else if (n1 == n2) {
-		/* Only the Horner sum is involved; it cannot raise invalid or
-		 * overflow, but can land just above 1 (spec §3.3). */
-		prob = prob_outside_square(n1, h);
-	} else {
-		rc = outer_prob_inside(n1, n2, g, h, &prob, err);
-		if (rc)
-			return rc;
-	}
+	else if ((rc = uh_ks_exact_prob(nx, ny, h, &prob, err)))
+		return rc;
+	/* n1 == n2 uses only the Horner sum: it cannot raise invalid or
+	 * overflow, but lands just above 1 for small h (spec §3.3) */
 	if (!(0 <= prob && prob <= 1)) {
 		res->path = UH_KS_EXACT_FALLBACK;
 		rc = asymp_pvalue(nx, ny, d, &prob, err);

@@ -34,4 +34,15 @@ struct uh_ks_result {
 int uh_ks_2samp(const double *x, size_t nx, const double *y, size_t ny,
 		struct uh_ks_result *res, struct uh_err *err);
 
+/*
+ * scipy's exact two-sided probability for sample sizes n1, n2 (each in
+ * [1, 10000]) and lattice statistic h = round(D * lcm(n1, n2)) in
+ * [1, lcm]: `_compute_prob_outside_square(n1, h)` when n1 == n2, else
+ * `_compute_outer_prob_inside_method(n1, n2, gcd, h)`, bit for bit. This
+ * is the raw value before ks_2samp's range check (for n1 == n2 and small h
+ * it can exceed 1 by an ulp or so). Fails with UH_EINVAL on out-of-range
+ * arguments, UH_ENOMEM.
+ */
+int uh_ks_exact_prob(size_t n1, size_t n2, long long h, double *prob, struct uh_err *err);
+
 #endif

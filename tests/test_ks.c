@@ -219,3 +219,139 @@ Test(ks, disjoint_equal_500_no_underflow)
 	free(x);
 	free(y);
 }
+
+/*
+ * Straight transcriptions of scipy 1.10's two exact routines (spec §3.2),
+ * row by row with the in-place window and numpy's clamped slice, to check
+ * the interleaved versions in metrics/ks.c on every h of many size pairs.
+ */
+static double ref_outside_square(long long n, long long h)
+{
+	double P = 0.0;
+
+	for (long long k = n / h; k >= 0; k--) {
+		double p1 = 1.0;
+
+		for (long long j = 0; j < h; j++)
+			p1 = (double)(n - k * h - j) * p1 / (double)(n + k * h + j + 1);
+		P = p1 * (1.0 - P);
+	}
+	return 2 * P;
+}
+
+static double ref_outer_inside(long long m, long long n, long long g, long long h)
+{
+	if (m < n) {
+		long long t = m;
+		m = n;
+		n = t;
+	}
+	long long mg = m / g, ng = n / g, minj = 0, maxj, curlen, lenA;
+	double *A, res;
+
+	maxj = (long long)ceil((double)h / (double)mg);
+	maxj = maxj < n + 1 ? maxj : n + 1;
+	curlen = maxj - minj;
+	lenA = 2 * maxj + 2 < n + 1 ? 2 * maxj + 2 : n + 1;
+	A = malloc((size_t)lenA * sizeof(double));
+	cr_assert_not_null(A);
+	for (long long k = 0; k < lenA; k++)
+		A[k] = k < maxj ? 0.0 : 1.0;
+	for (long long i = 1; i <= m; i++) {
+		long long lastminj = minj, lastlen = curlen;
+
+		minj = (long long)floor((double)(ng * i - h) / (double)mg) + 1;
+		minj = minj < 0 ? 0 : minj;
+		minj = minj < n ? minj : n;
+		maxj = (long long)ceil((double)(ng * i + h) / (double)mg);
+		maxj = maxj < n + 1 ? maxj : n + 1;
+		if (maxj <= minj) {
+			free(A);
+			return 1.0;
+		}
+		double val = minj == 0 ? 0.0 : 1.0;
+		for (long long jj = 0; jj < maxj - minj; jj++) {
+			long long j = jj + minj;
+
+			cr_assert_lt(jj + minj - lastminj, lenA, "read past scipy's window");
+			cr_assert_lt(jj, lenA, "write past scipy's window");
+			val = (A[jj + minj - lastminj] * (double)i + val * (double)j) / (double)(i + j);
+			A[jj] = val;
+		}
+		curlen = maxj - minj;
+		if (lastlen > curlen) {
+			long long end = maxj - minj + (lastlen - curlen);
+
+			for (long long k = maxj - minj; k < (end < lenA ? end : lenA); k++)
+				A[k] = 1.0;
+		}
+	}
+	res = A[maxj - minj - 1];
+	free(A);
+	return res;
+}
+
+static long long gcd_ll(long long a, long long b)
+{
+	while (b) {
+		long long t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+static void check_exact(long long n1, long long n2, long long h)
+{
+	long long g = gcd_ll(n1, n2);
+	double want = n1 == n2 ? ref_outside_square(n1, h) : ref_outer_inside(n1, n2, g, h);
+	double got;
+	struct uh_err err;
+
+	cr_assert_eq(uh_ks_exact_prob((size_t)n1, (size_t)n2, h, &got, &err), 0, "%s", err.msg);
+	cr_assert(same_bits(got, want), "n1=%lld n2=%lld h=%lld: %.17g, transcription %.17g",
+		  n1, n2, h, got, want);
+}
+
+Test(ks, exact_prob_small_sizes_every_h)
+{
+	for (long long n1 = 1; n1 <= 26; n1++)
+		for (long long n2 = 1; n2 <= 26; n2++) {
+			long long lcm = n1 / gcd_ll(n1, n2) * n2;
+
+			for (long long h = 1; h <= lcm; h++)
+				check_exact(n1, n2, h);
+		}
+}
+
+Test(ks, exact_prob_random_sizes)
+{
+	/* fixed LCG so failures reproduce */
+	unsigned long long s = 12345;
+
+	for (int t = 0; t < 300; t++) {
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		long long n1 = 1 + (long long)((s >> 33) % 700);
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		long long n2 = t % 5 == 0 ? n1 : 1 + (long long)((s >> 33) % 700);
+		long long lcm = n1 / gcd_ll(n1, n2) * n2;
+		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+		/* mostly the p-value range that matters, sometimes anywhere */
+		long long h = t % 3 ? 1 + (long long)((s >> 33) % (unsigned long long)(lcm / 4 + 1))
+				    : 1 + (long long)((s >> 33) % (unsigned long long)lcm);
+
+		check_exact(n1, n2, h);
+	}
+}
+
+Test(ks, exact_prob_rejects_bad_arguments)
+{
+	double p;
+	struct uh_err err;
+
+	cr_expect_eq(uh_ks_exact_prob(0, 5, 1, &p, &err), UH_EINVAL);
+	cr_expect_eq(uh_ks_exact_prob(10001, 5, 1, &p, &err), UH_EINVAL);
+	cr_expect_eq(uh_ks_exact_prob(4, 6, 0, &p, &err), UH_EINVAL);
+	cr_expect_eq(uh_ks_exact_prob(4, 6, 13, &p, &err), UH_EINVAL);
+	cr_expect(strstr(err.msg, "h = 13 not in [1, 12]") != NULL, "%s", err.msg);
+}
