@@ -548,7 +548,7 @@ Test(ngram, backend_table_and_training_files)
 	api->close(st2);
 
 	{
-		struct uh_score_req q[2] = {{"the cat", " sat on the mat."}, {"", "zebra"}};
+		struct uh_score_req q[2] = {{"the cat", " sat on the mat.", 0}, {"", "zebra", 0}};
 		struct uh_score_res r[2];
 		const char *stop[] = {"on the"}; /* "\non" is one piece: the stop ends mid-piece */
 		struct uh_gen_req g[2] = {{"the dog", 10, NULL, 0}, {"the dog", 10, stop, 1}};
@@ -630,4 +630,37 @@ Test(ngram, bad_config_gives_clear_errors)
 	free(badjson);
 	free(good);
 	free(dir);
+}
+
+/* UH_SCORE_EOS adds exactly the end-of-text token after the continuation,
+ * and token_greedy agrees with is_greedy and with the argmax. */
+Test(ngram, score_eos_flag_and_greedy_flags)
+{
+	const struct uh_backend_api *api = uh_ngram_backend();
+	const char *docs[] = {"the cat sat on the mat.", "the dog sat on the log."};
+	struct uh_ngram *m = train(docs, 2, 3, 1.0);
+	struct uh_score_req q[2] = {{"the cat", " sat on the mat.", 0},
+				    {"the cat", " sat on the mat.", UH_SCORE_EOS}};
+	struct uh_score_res r[2];
+	double next[64];
+	char eb[256];
+	int all = 1;
+
+	memset(r, 0, sizeof(r));
+	cr_assert_lt(uh_ngram_vocab_size(m), 64);
+	cr_assert_eq(api->score(m, q, 2, r, eb, sizeof(eb)), 0, "%s", eb);
+	cr_expect_eq(r[1].n_tokens, r[0].n_tokens + 1);
+	cr_assert_not_null(r[1].token_greedy);
+	for (int64_t i = 0; i < r[0].n_tokens; i++) {
+		cr_expect_eq(r[0].token_logprobs[i], r[1].token_logprobs[i]);
+		cr_expect_eq(r[0].token_greedy[i], r[1].token_greedy[i]);
+		all = all && r[0].token_greedy[i];
+	}
+	cr_expect_eq(r[0].is_greedy, all);
+	cr_assert_eq(uh_ngram_next_logprobs(m, "the cat sat on the mat.", next, NULL), 0);
+	cr_expect_eq(r[1].token_logprobs[r[0].n_tokens], next[UH_NGRAM_EOS]);
+	cr_expect_eq(r[1].logprob, r[0].logprob + next[UH_NGRAM_EOS]);
+	cr_expect_eq(r[1].token_greedy[r[0].n_tokens], 1); /* the training text ends there */
+	api->free_score(m, r, 2);
+	uh_ngram_free(m);
 }

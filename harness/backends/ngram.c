@@ -1051,12 +1051,17 @@ int uh_ngram_next_logprobs(const struct uh_ngram *m, const char *context, double
 	return 0;
 }
 
+/*
+ * Score continuation after BOS + context; with UH_SCORE_EOS also the EOS
+ * token after it (TOFU's answer loss counts EOS). token_logprobs and
+ * token_greedy cover every scored token, EOS included.
+ */
 static int score_one(const struct uh_ngram *m, struct scratch *sc, const char *context,
-		     const char *continuation, struct uh_score_res *res)
+		     const char *continuation, uint32_t flags, struct uh_score_res *res)
 {
 	struct idbuf h = {0};
 	struct hctx hc;
-	size_t nctx;
+	size_t nctx, ntok;
 	int rc = UH_ENOMEM;
 
 	memset(res, 0, sizeof(*res));
@@ -1066,8 +1071,12 @@ static int score_one(const struct uh_ngram *m, struct scratch *sc, const char *c
 	nctx = h.n;
 	if (text_ids(NULL, m, continuation, &h) < 0)
 		goto out;
-	res->n_tokens = (int64_t)(h.n - nctx);
-	if (res->n_tokens > 0 && !(res->token_logprobs = malloc((h.n - nctx) * sizeof(double))))
+	if ((flags & UH_SCORE_EOS) && idbuf_push(&h, UH_NGRAM_EOS) < 0)
+		goto out;
+	ntok = h.n - nctx;
+	res->n_tokens = (int64_t)ntok;
+	if (ntok > 0 && (!(res->token_logprobs = malloc(ntok * sizeof(double))) ||
+			 !(res->token_greedy = malloc(ntok))))
 		goto out;
 	hctx_init(m, h.v, nctx, &hc);
 	for (size_t i = nctx; i < h.n; i++) {
@@ -1076,6 +1085,7 @@ static int score_one(const struct uh_ngram *m, struct scratch *sc, const char *c
 
 		hctx_push(m, &hc, h.v[i]);
 		res->token_logprobs[i - nctx] = lp;
+		res->token_greedy[i - nctx] = best == h.v[i];
 		res->logprob += lp;
 		if (best != h.v[i])
 			res->is_greedy = 0;
@@ -1095,7 +1105,7 @@ int uh_ngram_score(const struct uh_ngram *m, const char *context, const char *co
 	int rc = scratch_init(&sc, m);
 
 	if (rc == 0)
-		rc = score_one(m, &sc, context, continuation, res);
+		rc = score_one(m, &sc, context, continuation, 0, res);
 	scratch_release(&sc);
 	if (rc < 0)
 		return uh_err_set(err, rc, "ngram: out of memory");
@@ -1105,7 +1115,9 @@ int uh_ngram_score(const struct uh_ngram *m, const char *context, const char *co
 void uh_ngram_score_release(struct uh_score_res *res)
 {
 	free(res->token_logprobs);
+	free(res->token_greedy);
 	res->token_logprobs = NULL;
+	res->token_greedy = NULL;
 }
 
 struct strbuf {
@@ -1331,7 +1343,8 @@ static int be_score(void *state, const struct uh_score_req *reqs, size_t n,
 			rc = UH_EINVAL;
 			break;
 		}
-		rc = score_one(m, &sc, reqs[i].context, reqs[i].continuation, &res[i]);
+		rc = score_one(m, &sc, reqs[i].context, reqs[i].continuation, reqs[i].flags,
+			       &res[i]);
 	}
 	scratch_release(&sc);
 	if (rc == UH_ENOMEM) {

@@ -121,7 +121,7 @@ int uh_ngram_next_logprobs(const struct uh_ngram *m, const char *context, double
 
 /*
  * log P(continuation | BOS + context): fills res like the backend's score
- * (token_logprobs is malloc'd when n_tokens > 0; release with
+ * (token_logprobs and token_greedy are malloc'd when n_tokens > 0; release with
  * uh_ngram_score_release). Returns 0 or UH_ENOMEM.
  */
 int uh_ngram_score(const struct uh_ngram *m, const char *context, const char *continuation,
