@@ -137,15 +137,21 @@ $(O)/plugins/%.so: tests/plugins/%.c harness/backend.h
 SAN_LOGS := $(O)/san-logs
 test: $(TEST_BINS) $(O)/uh $(PLUGINS)
 	@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
-	@fail=0; for t in $(TEST_BINS); do \
+	@fail=0; passed=0; failed=0; for t in $(TEST_BINS); do \
 	  echo "== $$t"; \
 	  UH_SHARED=$(SHARED) UH_BUILD=$(O) \
 	  ASAN_OPTIONS=log_path=$(abspath $(SAN_LOGS))/asan:detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=log_path=$(abspath $(SAN_LOGS))/ubsan:print_stacktrace=1:halt_on_error=1 \
-	  $$t --jobs 2 || fail=1; \
+	  $$t --jobs 2 >$(SAN_LOGS).out 2>&1; rc=$$?; cat $(SAN_LOGS).out; \
+	  syn=$$(grep -a 'Synthesis:' $(SAN_LOGS).out | tail -1); \
+	  p=$$(echo "$$syn" | sed -n 's/.*Passing: \([0-9]*\).*/\1/p'); \
+	  f=$$(echo "$$syn" | sed -n 's/.*Failing: \([0-9]*\) | Crashing: \([0-9]*\).*/\1 \2/p'); \
+	  passed=$$((passed + $${p:-0})); for x in $$f; do failed=$$((failed + x)); done; \
+	  if [ $$rc != 0 ] || [ -z "$$syn" ]; then fail=1; [ -n "$$f" ] || failed=$$((failed + 1)); fi; \
 	done; \
 	if [ -n "$$(ls -A $(SAN_LOGS))" ]; then \
-	  echo "sanitizer reports:"; for f in $(SAN_LOGS)/*; do echo "--- $$f"; cat $$f; done; fail=1; fi; \
+	  echo "sanitizer reports:"; for f in $(SAN_LOGS)/*; do echo "--- $$f"; cat $$f; done; fail=1; failed=$$((failed + 1)); fi; \
+	echo "$$passed passed, $$failed failed"; \
 	[ $$fail = 0 ] || { echo "make test: FAILED"; exit 1; }
 
 # ---------------------------------------------------------------- benchmarks
