@@ -13,7 +13,6 @@
 #include "metrics/ks.h"
 #include "metrics/npsum.h"
 
-#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -127,7 +126,7 @@ struct walk {
 	size_t i, j; /* #x <= v, #y <= v */
 };
 
-static void walk_eval(struct walk *w)
+static inline void walk_eval(struct walk *w)
 {
 	int64_t key = (int64_t)w->i * w->n2 - (int64_t)w->j * w->n1;
 
@@ -165,115 +164,153 @@ static void walk_merge(struct walk *w, const double *x, size_t nx, const double 
 	}
 }
 
-/* Bucket of finite v: non-decreasing in v, in [0, nb). Halving first keeps
- * v - min finite for any finite pair. */
-static size_t bucket_of(double v, double half_min, double scale, size_t nb)
+/*
+ * Buckets: 0 holds -inf, nb-1 holds +inf, and finite v goes to
+ * 1 + floor((v/2 - min/2) * scale), clamped: non-decreasing in v, with the
+ * halving keeping v - min finite for any finite pair. The fast variant is
+ * for samples without infinities.
+ */
+static uint32_t bucket_fast(double v, double half_min, double scale, double top)
 {
 	double t = (v * 0.5 - half_min) * scale;
 
-	return t < (double)(nb - 1) ? (size_t)t : nb - 1;
+	return 1 + (uint32_t)(t < top ? t : top);
+}
+
+static uint32_t bucket_any(double v, double half_min, double scale, double top, uint32_t nb)
+{
+	if (isinf(v))
+		return v < 0 ? 0 : nb - 1;
+	return bucket_fast(v, half_min, scale, top);
+}
+
+/* min and max of a[0..n) into *mn, *mx (two lanes: no NaN here, so the
+ * comparisons are exact and the order does not matter) */
+static void min_max(const double *a, size_t n, double *mn, double *mx)
+{
+	double lo0 = *mn, lo1 = *mn, hi0 = *mx, hi1 = *mx;
+	size_t k = 0;
+
+	for (; k + 1 < n; k += 2) {
+		lo0 = a[k] < lo0 ? a[k] : lo0;
+		lo1 = a[k + 1] < lo1 ? a[k + 1] : lo1;
+		hi0 = a[k] > hi0 ? a[k] : hi0;
+		hi1 = a[k + 1] > hi1 ? a[k + 1] : hi1;
+	}
+	if (k < n) {
+		lo0 = a[k] < lo0 ? a[k] : lo0;
+		hi0 = a[k] > hi0 ? a[k] : hi0;
+	}
+	*mn = lo0 < lo1 ? lo0 : lo1;
+	*mx = hi0 > hi1 ? hi0 : hi1;
+}
+
+static void min_max_finite(const double *a, size_t n, double *mn, double *mx)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (isinf(a[k]))
+			continue;
+		*mn = a[k] < *mn ? a[k] : *mn;
+		*mx = a[k] > *mx ? a[k] : *mx;
+	}
 }
 
 static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, double *d,
 			struct uh_err *err)
 {
 	struct walk w = { (double)n1, (double)n2, 0.0, 0.0, (int64_t)n1, (int64_t)n2, 0, 0, 0, 0 };
-	size_t xm = 0, xp = 0, ym = 0, yp = 0, nf, nb;
-	double mn = INFINITY, mx = -INFINITY, half, scale, range, minS;
+	size_t n = n1 + n2, nbf = n, start = 0;
+	uint32_t nb = (uint32_t)(nbf + 2), *idx, *A, *B;
+	double mn = INFINITY, mx = -INFINITY, half, scale, top, range, minS, *s;
+	int any_inf;
 
-	/* The final pooled value has diff 1.0 - 1.0 = +0.0, so lo and hi may
-	 * start there. Infinities form a bucket at each end. */
-	for (size_t k = 0; k < n1; k++) {
-		double v = x[k];
-		if (isinf(v)) {
-			xm += v < 0;
-			xp += v > 0;
-			continue;
-		}
-		mn = v < mn ? v : mn;
-		mx = v > mx ? v : mx;
+	min_max(x, n1, &mn, &mx);
+	min_max(y, n2, &mn, &mx);
+	any_inf = isinf(mn) || isinf(mx);
+	if (any_inf) {
+		mn = INFINITY;
+		mx = -INFINITY;
+		min_max_finite(x, n1, &mn, &mx);
+		min_max_finite(y, n2, &mn, &mx);
 	}
-	for (size_t k = 0; k < n2; k++) {
-		double v = y[k];
-		if (isinf(v)) {
-			ym += v < 0;
-			yp += v > 0;
-			continue;
-		}
-		mn = v < mn ? v : mn;
-		mx = v > mx ? v : mx;
+	half = mn * 0.5;
+	range = mx * 0.5 - half;
+	scale = range > 0 ? (double)nbf / range : 0.0;
+	if (!isfinite(scale) || !(scale > 0))
+		scale = 0.0; /* no finite values, all equal, or a subnormal range */
+	top = (double)(nbf - 1);
+
+	idx = malloc(n * sizeof(*idx));
+	A = calloc(2 * (size_t)nb, sizeof(*A));
+	s = malloc(n * sizeof(*s));
+	if (!idx || !A || !s) {
+		free(idx);
+		free(A);
+		free(s);
+		return uh_err_set(err, UH_ENOMEM, "ks_2samp: out of memory for %zu values", n);
 	}
-	nf = n1 + n2 - xm - xp - ym - yp;
-	w.i = xm;
-	w.j = ym;
-	if (xm + ym > 0)
-		walk_eval(&w);
-
-	if (nf > 0) {
-		size_t *A, *B, start = 0;
-		double *s;
-
-		half = mn * 0.5;
-		range = mx * 0.5 - half;
-		nb = nf;
-		scale = range > 0 ? (double)nb / range : 0.0;
-		if (!isfinite(scale) || scale <= 0) {
-			nb = 1; /* all finite values equal, or a subnormal range */
-			scale = 0.0;
-		}
-		A = calloc(nb, sizeof(*A));
-		B = calloc(nb, sizeof(*B));
-		s = malloc(nf * sizeof(*s));
-		if (!A || !B || !s) {
-			free(A);
-			free(B);
-			free(s);
-			return uh_err_set(err, UH_ENOMEM, "ks_2samp: out of memory for %zu values", nf);
-		}
+	B = A + nb;
+	if (any_inf) {
 		for (size_t k = 0; k < n1; k++)
-			if (!isinf(x[k]))
-				A[bucket_of(x[k], half, scale, nb)]++;
+			idx[k] = bucket_any(x[k], half, scale, top, nb);
 		for (size_t k = 0; k < n2; k++)
-			if (!isinf(y[k]))
-				B[bucket_of(y[k], half, scale, nb)]++;
-		/* counts -> starts: bucket b is s[A[b] ..) x part, s[B[b] ..) y part */
-		for (size_t b = 0, pos = 0; b < nb; b++) {
-			size_t cx = A[b], cy = B[b];
-
-			A[b] = pos;
-			B[b] = pos + cx;
-			pos += cx + cy;
-		}
+			idx[n1 + k] = bucket_any(y[k], half, scale, top, nb);
+	} else {
 		for (size_t k = 0; k < n1; k++)
-			if (!isinf(x[k]))
-				s[A[bucket_of(x[k], half, scale, nb)]++] = x[k];
+			idx[k] = bucket_fast(x[k], half, scale, top);
 		for (size_t k = 0; k < n2; k++)
-			if (!isinf(y[k]))
-				s[B[bucket_of(y[k], half, scale, nb)]++] = y[k];
-		/* now A[b] ends the x part (starts the y part), B[b] ends bucket b */
-		for (size_t b = 0; b < nb; b++) {
-			size_t kx = A[b] - start, ky = B[b] - A[b];
+			idx[n1 + k] = bucket_fast(y[k], half, scale, top);
+	}
+	for (size_t k = 0; k < n1; k++)
+		A[idx[k]]++;
+	for (size_t k = 0; k < n2; k++)
+		B[idx[n1 + k]]++;
+	/* counts -> starts: bucket b is s[A[b] ..) x part, s[B[b] ..) y part */
+	for (uint32_t b = 0, pos = 0; b < nb; b++) {
+		uint32_t cx = A[b], cy = B[b];
 
-			if (kx && ky) {
+		A[b] = pos;
+		B[b] = pos + cx;
+		pos += cx + cy;
+	}
+	for (size_t k = 0; k < n1; k++)
+		s[A[idx[k]]++] = x[k];
+	for (size_t k = 0; k < n2; k++)
+		s[B[idx[n1 + k]]++] = y[k];
+	/* now A[b] ends the x part (starts the y part), B[b] ends bucket b */
+	for (uint32_t b = 0; b < nb; b++) {
+		size_t kx = A[b] - start, ky = B[b] - A[b];
+
+		if (kx && ky) {
+			if (kx == 1 && ky == 1) {
+				/* the common mixed bucket, branch-free: the lower
+				 * value first (both at once when they tie) */
+				double u = s[start], v = s[start + 1];
+				size_t i = w.i, j = w.j;
+
+				w.i = i + (u <= v);
+				w.j = j + (v <= u);
+				walk_eval(&w);
+				w.i = i + 1;
+				w.j = j + 1;
+			} else {
 				sort_doubles(s + start, kx, 64);
 				sort_doubles(s + A[b], ky, 64);
 				walk_merge(&w, s + start, kx, s + A[b], ky);
-			} else if (kx || ky) {
-				w.i += kx;
-				w.j += ky;
-				walk_eval(&w);
+				start = B[b];
+				continue;
 			}
-			start = B[b];
+		} else {
+			/* one sample only, or empty (re-evaluating is harmless) */
+			w.i += kx;
+			w.j += ky;
 		}
-		free(A);
-		free(B);
-		free(s);
-	}
-	if (xp + yp > 0) {
-		w.i += xp;
-		w.j += yp;
 		walk_eval(&w);
+		start = B[b];
 	}
+	free(idx);
+	free(A);
+	free(s);
 
 	/* np.clip(-min, 0, 1): max(a, 0) keeps a only when a > 0, so -0.0
 	 * becomes +0.0. */
@@ -376,7 +413,7 @@ static inline v2d select2(v2i m, v2d a, v2d b)
  */
 static void wave_block(int64_t i0, const struct band *bd, double *prev)
 {
-	int64_t ts = bd[0].lo, te = 0;
+	int64_t ts = bd[0].lo, te = 0, tlo = 0, thi = INT64_MAX;
 	v2d W0, W1, W2, W3, I0, I1, I2, I3, L0, L1, L2, L3, H0, H1, H2, H3, N0, N1, N2, N3;
 	const v2d one = { 1.0, 1.0 }, two = { 2.0, 2.0 };
 	double ini[WAVE_R], lo[WAVE_R], hi[WAVE_R];
@@ -387,7 +424,14 @@ static void wave_block(int64_t i0, const struct band *bd, double *prev)
 		hi[r] = (double)bd[r].hi;
 		if (bd[r].hi - 1 + r > te)
 			te = bd[r].hi - 1 + r;
+		/* [tlo, thi): every lane inside its band */
+		if (bd[r].lo + r > tlo)
+			tlo = bd[r].lo + r;
+		if (bd[r].hi + r < thi)
+			thi = bd[r].hi + r;
 	}
+	if (thi < tlo)
+		thi = tlo;
 #define LANES(a, k) ((v2d){ (a)[2 * (k)], (a)[2 * (k) + 1] })
 	W0 = N0 = LANES(ini, 0);
 	W1 = N1 = LANES(ini, 1);
@@ -401,26 +445,38 @@ static void wave_block(int64_t i0, const struct band *bd, double *prev)
 	I2 = I1 + two;
 	I3 = I2 + two;
 
-	/* J0 = columns of lanes 0 and 1 = (T, T-1); S = i + j = i0 + T. */
+	/* J0 = columns of lanes 0 and 1 = (T, T-1); S = i + j = i0 + T. The
+	 * masked step also settles lanes outside their bands. */
 	v2d J0 = { (double)ts, (double)(ts - 1) };
 	v2d S = { (double)(i0 + ts), (double)(i0 + ts) };
-	for (int64_t T = ts; T <= te; T++) {
-		v2d J1 = J0 - two, J2 = J1 - two, J3 = J2 - two;
-		v2d P0 = { prev[T], W0[0] }, P1 = { W0[1], W1[0] };
-		v2d P2 = { W1[1], W2[0] }, P3 = { W2[1], W3[0] };
+#define WAVE_STEP(MASKED)                                                            \
+	do {                                                                         \
+		v2d J1 = J0 - two, J2 = J1 - two, J3 = J2 - two;                     \
+		v2d P0 = { prev[T], W0[0] }, P1 = { W0[1], W1[0] };                  \
+		v2d P2 = { W1[1], W2[0] }, P3 = { W2[1], W3[0] };                    \
+		W0 = (P0 * I0 + W0 * J0) / S;                                        \
+		W1 = (P1 * I1 + W1 * J1) / S;                                        \
+		W2 = (P2 * I2 + W2 * J2) / S;                                        \
+		W3 = (P3 * I3 + W3 * J3) / S;                                        \
+		if (MASKED) {                                                        \
+			W0 = select2(J0 < L0, N0, select2(J0 >= H0, one, W0));       \
+			W1 = select2(J1 < L1, N1, select2(J1 >= H1, one, W1));       \
+			W2 = select2(J2 < L2, N2, select2(J2 >= H2, one, W2));       \
+			W3 = select2(J3 < L3, N3, select2(J3 >= H3, one, W3));       \
+		}                                                                    \
+		prev[T - (WAVE_R - 1)] = W3[1];                                      \
+		J0 += one;                                                           \
+		S += one;                                                            \
+	} while (0)
 
-		W0 = (P0 * I0 + W0 * J0) / S;
-		W1 = (P1 * I1 + W1 * J1) / S;
-		W2 = (P2 * I2 + W2 * J2) / S;
-		W3 = (P3 * I3 + W3 * J3) / S;
-		W0 = select2(J0 < L0, N0, select2(J0 >= H0, one, W0));
-		W1 = select2(J1 < L1, N1, select2(J1 >= H1, one, W1));
-		W2 = select2(J2 < L2, N2, select2(J2 >= H2, one, W2));
-		W3 = select2(J3 < L3, N3, select2(J3 >= H3, one, W3));
-		prev[T - (WAVE_R - 1)] = W3[1];
-		J0 += one;
-		S += one;
-	}
+	int64_t T = ts;
+	for (; T < tlo && T <= te; T++)
+		WAVE_STEP(1);
+	for (; T < thi; T++)
+		WAVE_STEP(0);
+	for (; T <= te; T++)
+		WAVE_STEP(1);
+#undef WAVE_STEP
 }
 
 /* The same recursion row by row, for the last m mod WAVE_R rows. */
@@ -881,8 +937,8 @@ int uh_ks_2samp(const double *x, size_t nx, const double *y, size_t ny,
 	uh_err_clear(err);
 	if ((rc = check_sample(x, nx, "x", err)) || (rc = check_sample(y, ny, "y", err)))
 		return rc;
-	/* the walk's integer keys need n1 * n2 < 2^62 */
-	if (nmax > SIZE_MAX / 4 / sizeof(double) || (uint64_t)nx > (UINT64_C(1) << 62) / ny)
+	/* 32-bit bucket indices; the walk's integer keys need n1 * n2 < 2^62 */
+	if (nx > UINT32_MAX - 2 || ny > UINT32_MAX - 2 - nx || (uint64_t)nx > (UINT64_C(1) << 62) / ny)
 		return uh_err_set(err, UH_EINVAL, "ks_2samp: samples too large (%zu, %zu)", nx, ny);
 	if ((rc = ks_statistic(x, nx, y, ny, &d, err)))
 		return rc;

@@ -22,14 +22,18 @@ struct uh_ks_result {
 };
 
 /*
- * Compare samples x[0..nx) and y[0..ny) (borrowed, not modified). Fails with
- * UH_EINVAL when a sample is empty or holds a NaN (scipy >= 1.12 returns NaN
- * there; 1.10 gives garbage), UH_ENOMEM on allocation failure. +-inf are
- * ordinary values. On the asymptotic path (max(nx, ny) > 10000) it fails
- * with UH_ENUM where scipy's kstwo.sf would need its cephes smirnov or
- * Pomeranz branch, which are not ported (typically p < ~0.03, or
- * round(nx*ny/(nx+ny)) <= 140 with a large D); there the Pelz-Good branch
- * agrees with scipy to a few ulps, not bit for bit.
+ * Compare samples x[0..nx) and y[0..ny) (borrowed, not modified) and fill
+ * *res. +-inf are ordinary values. Fails with UH_EINVAL when a sample is
+ * empty or holds a NaN (scipy >= 1.12 returns NaN there; 1.10 gives
+ * garbage) or nx + ny >= 2^32, UH_ENOMEM on allocation failure.
+ *
+ * The exact path (max(nx, ny) <= 10000, including its fallback) matches
+ * scipy bit for bit. On the asymptotic path it fails with UH_ENUM where
+ * scipy's kstwo.sf would need its cephes `smirnov` or Pomeranz branch,
+ * which are not ported (typically p below ~0.03, or a large D when
+ * round(nx*ny/(nx+ny)) <= 140). The ported asymptotic branches use glibc
+ * exp/pow where numpy may use its own vector math (SVML on AVX-512), so
+ * there agreement is to within a few ulps (bit for bit on every test row).
  */
 int uh_ks_2samp(const double *x, size_t nx, const double *y, size_t ny,
 		struct uh_ks_result *res, struct uh_err *err);
