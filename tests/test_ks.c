@@ -1,7 +1,9 @@
 /*
  * metrics/ks.c against scipy 1.10.1 ks_2samp: the 205 shared vectors
- * (../shared/vectors/ks_vectors.jsonl) bit for bit, the extra rows made by
- * tests/data/ks_extra_gen.py, and the error cases.
+ * (../shared/vectors/ks_vectors.jsonl) bit for bit, the rows made by
+ * tests/data/ks_extra_gen.py (sizes to 250000, every kstwo branch) and
+ * tests/data/ks_random_gen.py (infinities, signed zeros, subnormals, ties),
+ * the exact recursions against plain transcriptions, and the error cases.
  */
 #include "metrics/ks.h"
 #include "tests/testutil.h"
@@ -155,6 +157,58 @@ Test(ks, extra_rows)
 		cJSON_Delete(o);
 	}
 	cr_log_info("ks extra rows: %zu, p bit-identical %zu, unported branch %zu", n, bits, unported);
+	free(lines);
+	free(buf);
+}
+
+/* A JSON array of repr strings ("inf", "-0.0", ...) as doubles. */
+static double *read_repr_array(const cJSON *arr, size_t *n)
+{
+	const cJSON *v;
+	size_t k = 0;
+	double *a;
+
+	cr_assert(cJSON_IsArray(arr));
+	*n = (size_t)cJSON_GetArraySize(arr);
+	a = malloc((*n ? *n : 1) * sizeof(double));
+	cr_assert_not_null(a);
+	cJSON_ArrayForEach(v, arr) {
+		cr_assert(cJSON_IsString(v));
+		a[k++] = strtod(v->valuestring, NULL);
+	}
+	return a;
+}
+
+Test(ks, random_adversarial_rows)
+{
+	size_t len, n;
+	char *buf = uh_test_slurp("tests/data/ks_random.jsonl", &len);
+	char **lines = uh_test_lines(buf, len, &n);
+
+	cr_assert_eq(n, 250, "expected 250 rows, found %zu", n);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_Parse(lines[i]);
+		size_t nx, ny;
+		struct uh_ks_result r;
+		struct uh_err err;
+
+		cr_assert_not_null(o, "line %zu: bad json", i + 1);
+		double *x = read_repr_array(cJSON_GetObjectItem(o, "x"), &nx);
+		double *y = read_repr_array(cJSON_GetObjectItem(o, "y"), &ny);
+		double ws = strtod(cJSON_GetObjectItem(o, "statistic")->valuestring, NULL);
+		double wp = strtod(cJSON_GetObjectItem(o, "pvalue")->valuestring, NULL);
+		int fallback = cJSON_IsTrue(cJSON_GetObjectItem(o, "fallback"));
+
+		cr_assert_eq(uh_ks_2samp(x, nx, y, ny, &r, &err), 0, "line %zu: %s", i + 1, err.msg);
+		cr_expect(same_bits(r.statistic, ws), "line %zu (%zu vs %zu): D %.17g, scipy %.17g",
+			  i + 1, nx, ny, r.statistic, ws);
+		cr_expect(same_bits(r.pvalue, wp), "line %zu (%zu vs %zu): p %.17g, scipy %.17g",
+			  i + 1, nx, ny, r.pvalue, wp);
+		cr_expect_eq(r.path == UH_KS_EXACT_FALLBACK, fallback, "line %zu: path %d", i + 1, r.path);
+		free(x);
+		free(y);
+		cJSON_Delete(o);
+	}
 	free(lines);
 	free(buf);
 }
