@@ -1,0 +1,3 @@
+/* SIGSEGV in open */
+#define FAULT_CRASH_OPEN 1
+#include "fault.h"

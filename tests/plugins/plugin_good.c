@@ -1,0 +1,3 @@
+/* the fault backend without a fault (baseline) */
+
+#include "fault.h"

@@ -1,0 +1,3 @@
+/* logprob NaN */
+#define FAULT_SCORE SF_NAN
+#include "fault.h"

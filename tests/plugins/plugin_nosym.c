@@ -1,0 +1,3 @@
+/* exports the wrong init symbol */
+#define FAULT_INIT_SYMBOL uh_backend_initialise
+#include "fault.h"
