@@ -127,7 +127,7 @@ $(O)/san/tests/%: $(O)/san/tests/%.o $(O)/san/tests/testutil.o $(O)/san/libuh.a
 
 # Test plugins: plain shared objects built against harness/backend.h only,
 # exactly as a plugin author would build one (no sanitizer runtime needed).
-$(O)/plugins/%.so: tests/plugins/%.c harness/backend.h
+$(O)/plugins/%.so: tests/plugins/%.c harness/backend.h $(wildcard tests/plugins/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(WARN) -O1 -fPIC -shared -o $@ $<
 

@@ -115,7 +115,8 @@ struct uh_backend_api {
 	int (*tokenize)(void *state, const char *text, int64_t *n_tokens, char *errbuf, size_t errlen);
 };
 
-/* The symbol a plugin exports. */
+/* The symbol a plugin exports, and its type as the host looks it up. */
+const struct uh_backend_api *uh_backend_init(uint32_t host_abi_version);
 typedef const struct uh_backend_api *(*uh_backend_init_fn)(uint32_t host_abi_version);
 
 #endif

@@ -55,7 +55,6 @@ static const struct uh_backend_api my_api = {
 	.tokenize = my_tokenize,
 };
 
-const struct uh_backend_api *uh_backend_init(uint32_t host_abi_version);
 const struct uh_backend_api *uh_backend_init(uint32_t host_abi_version)
 {
 	return &my_api;
