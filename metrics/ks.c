@@ -113,21 +113,31 @@ static void sort_doubles(double *a, size_t n, int depth)
 /*
  * Running extremes of diff. Evaluating diff takes two divisions, so the walk
  * first compares the exact rational diff, as the integer key
- * i*n2 - j*n1 = diff * n1 * n2: distinct keys differ by at least one in
- * n1*n2 while rounding moves diff by ~1e-16, so the rounded diff can only
- * be a new extreme when its key at least equals the extreme key. Equal
- * keys can round differently (i/n1 - j/n2 = i'/n1 - j'/n2), so those are
- * still compared as doubles, as scipy's argmax would see them. Key 0 is
- * diff +0.0 exactly (the final pooled value), the starting point.
+ * i*n2 - j*n1 = diff * n1 * n2. Each rounded diff is within 3 * 2^-53 of
+ * its rational, and distinct rationals differ by at least 1/(n1*n2), so for
+ * n1*n2 < 2^50 a rounded diff can only be a new extreme when its key at
+ * least equals the extreme key. Equal keys can round differently
+ * (i/n1 - j/n2 = i'/n1 - j'/n2), so those are compared as doubles, as
+ * scipy's argmax sees them. Key 0 is diff +0.0 exactly (the final pooled
+ * value), the starting point. Larger samples compare every diff.
  */
 struct walk {
 	double dn1, dn2, lo, hi;
 	int64_t n1, n2, kmin, kmax;
+	int keys; /* n1*n2 < 2^50: the key shortcut is sound */
 	size_t i, j; /* #x <= v, #y <= v */
 };
 
 static inline void walk_eval(struct walk *w)
 {
+	if (!w->keys) {
+		double diff = (double)w->i / w->dn1 - (double)w->j / w->dn2;
+
+		w->hi = diff > w->hi ? diff : w->hi;
+		w->lo = diff < w->lo ? diff : w->lo;
+		return;
+	}
+
 	int64_t key = (int64_t)w->i * w->n2 - (int64_t)w->j * w->n1;
 
 	if (key >= w->kmax) {
@@ -218,7 +228,8 @@ static void min_max_finite(const double *a, size_t n, double *mn, double *mx)
 static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, double *d,
 			struct uh_err *err)
 {
-	struct walk w = { (double)n1, (double)n2, 0.0, 0.0, (int64_t)n1, (int64_t)n2, 0, 0, 0, 0 };
+	struct walk w = { (double)n1, (double)n2, 0.0, 0.0, (int64_t)n1, (int64_t)n2, 0, 0,
+			  (uint64_t)n1 < (UINT64_C(1) << 50) / n2, 0, 0 };
 	size_t n = n1 + n2, nbf = n, start = 0;
 	uint32_t nb = (uint32_t)(nbf + 2), *idx, *A, *B;
 	double mn = INFINITY, mx = -INFINITY, half, scale, top, range, minS, *s;
@@ -937,8 +948,8 @@ int uh_ks_2samp(const double *x, size_t nx, const double *y, size_t ny,
 	uh_err_clear(err);
 	if ((rc = check_sample(x, nx, "x", err)) || (rc = check_sample(y, ny, "y", err)))
 		return rc;
-	/* 32-bit bucket indices; the walk's integer keys need n1 * n2 < 2^62 */
-	if (nx > UINT32_MAX - 2 || ny > UINT32_MAX - 2 - nx || (uint64_t)nx > (UINT64_C(1) << 62) / ny)
+	/* the statistic's bucket indices are 32-bit */
+	if (nx > UINT32_MAX - 2 || ny > UINT32_MAX - 2 - nx)
 		return uh_err_set(err, UH_EINVAL, "ks_2samp: samples too large (%zu, %zu)", nx, ny);
 	if ((rc = ks_statistic(x, nx, y, ny, &d, err)))
 		return rc;
