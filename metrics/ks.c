@@ -395,10 +395,12 @@ static double prob_outside_square(int64_t n, int64_t h)
  * row-by-row loop runs at the divider's latency. Here blocks of R rows move
  * as a wavefront instead: at time T, lane r (row i0 + r) computes column
  * T - r, which needs lane r-1's value from time T-1 and its own. Within a
- * step every lane divides by the same i + j = i0 + T, the lanes are
- * independent, and in the steady state (all lanes inside their bands) they
- * go two to a SIMD vector. Every value is still formed by exactly scipy's
- * operations on exactly scipy's operands, so the result is bit-identical.
+ * step every lane divides by the same i + j = i0 + T and the lanes are
+ * independent, so they go two to a vector (GNU vector extensions: SSE2 on
+ * x86-64); lanes outside their band take their constants by a blend. Every
+ * value is still formed by exactly scipy's operations on exactly scipy's
+ * operands, so the result is bit-identical. This buys the divider's
+ * throughput instead of its latency; the divisions themselves stay.
  * `prev` holds, by absolute column, the last row of the previous block.
  */
 #define WAVE_R 8
