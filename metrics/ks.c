@@ -194,11 +194,15 @@ static uint32_t bucket_any(double v, double half_min, double scale, double top, 
 	return bucket_fast(v, half_min, scale, top);
 }
 
-/* min and max of a[0..n) into *mn, *mx (two lanes: no NaN here, so the
- * comparisons are exact and the order does not matter) */
-static void min_max(const double *a, size_t n, double *mn, double *mx)
+/*
+ * min and max of a[0..n) into *mn, *mx, in two lanes (the order does not
+ * matter without NaN). Returns nonzero when a[] holds a NaN, which the
+ * comparisons skip: one pass both validates and measures the sample.
+ */
+static int min_max(const double *a, size_t n, double *mn, double *mx)
 {
 	double lo0 = *mn, lo1 = *mn, hi0 = *mx, hi1 = *mx;
+	int nan = 0;
 	size_t k = 0;
 
 	for (; k + 1 < n; k += 2) {
@@ -206,13 +210,16 @@ static void min_max(const double *a, size_t n, double *mn, double *mx)
 		lo1 = a[k + 1] < lo1 ? a[k + 1] : lo1;
 		hi0 = a[k] > hi0 ? a[k] : hi0;
 		hi1 = a[k + 1] > hi1 ? a[k + 1] : hi1;
+		nan |= (a[k] != a[k]) | (a[k + 1] != a[k + 1]);
 	}
 	if (k < n) {
 		lo0 = a[k] < lo0 ? a[k] : lo0;
 		hi0 = a[k] > hi0 ? a[k] : hi0;
+		nan |= a[k] != a[k];
 	}
 	*mn = lo0 < lo1 ? lo0 : lo1;
 	*mx = hi0 > hi1 ? hi0 : hi1;
+	return nan;
 }
 
 static void min_max_finite(const double *a, size_t n, double *mn, double *mx)
@@ -225,6 +232,16 @@ static void min_max_finite(const double *a, size_t n, double *mn, double *mx)
 	}
 }
 
+/* The error for a sample that min_max found to hold a NaN. */
+static int nan_error(const double *v, size_t n, const char *name, struct uh_err *err)
+{
+	size_t i = 0;
+
+	while (i < n && !isnan(v[i]))
+		i++;
+	return uh_err_set(err, UH_EINVAL, "ks_2samp: sample %s holds NaN at index %zu", name, i);
+}
+
 static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, double *d,
 			struct uh_err *err)
 {
@@ -235,8 +252,11 @@ static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, 
 	double mn = INFINITY, mx = -INFINITY, half, scale, top, range, minS, *s;
 	int any_inf;
 
-	min_max(x, n1, &mn, &mx);
-	min_max(y, n2, &mn, &mx);
+	/* NaN is refused here (scipy 1.10 gives garbage, 1.12 NaN) */
+	if (min_max(x, n1, &mn, &mx))
+		return nan_error(x, n1, "x", err);
+	if (min_max(y, n2, &mn, &mx))
+		return nan_error(y, n2, "y", err);
 	any_inf = isinf(mn) || isinf(mx);
 	if (any_inf) {
 		mn = INFINITY;
@@ -251,15 +271,14 @@ static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, 
 		scale = 0.0; /* no finite values, all equal, or a subnormal range */
 	top = (double)(nbf - 1);
 
-	idx = malloc(n * sizeof(*idx));
-	A = calloc(2 * (size_t)nb, sizeof(*A));
-	s = malloc(n * sizeof(*s));
-	if (!idx || !A || !s) {
-		free(idx);
-		free(A);
-		free(s);
+	/* one block: s (n doubles), then A and B (nb counts each, zeroed),
+	 * then idx (n bucket numbers) */
+	s = malloc(n * sizeof(*s) + (2 * (size_t)nb + n) * sizeof(uint32_t));
+	if (!s)
 		return uh_err_set(err, UH_ENOMEM, "ks_2samp: out of memory for %zu values", n);
-	}
+	A = (uint32_t *)(s + n);
+	idx = A + 2 * (size_t)nb;
+	memset(A, 0, 2 * (size_t)nb * sizeof(*A));
 	B = A + nb;
 	if (any_inf) {
 		for (size_t k = 0; k < n1; k++)
@@ -319,8 +338,6 @@ static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, 
 		walk_eval(&w);
 		start = B[b];
 	}
-	free(idx);
-	free(A);
 	free(s);
 
 	/* np.clip(-min, 0, 1): max(a, 0) keeps a only when a > 0, so -0.0
@@ -913,10 +930,6 @@ static int check_sample(const double *v, size_t n, const char *name, struct uh_e
 		return uh_err_set(err, UH_EINVAL, "ks_2samp: sample %s is empty", name);
 	if (!v)
 		return uh_err_set(err, UH_EINVAL, "ks_2samp: sample %s is NULL", name);
-	for (size_t i = 0; i < n; i++)
-		if (isnan(v[i]))
-			return uh_err_set(err, UH_EINVAL,
-					  "ks_2samp: sample %s holds NaN at index %zu", name, i);
 	return 0;
 }
 
