@@ -363,6 +363,33 @@ bool uh_ou_exact_memorization(const int32_t *pred, const int32_t *label, size_t 
 	return true;
 }
 
+double uh_ou_extraction_strength_flags(const uint8_t *greedy, size_t n)
+{
+	size_t k = 0;
+
+	if (n == 0)
+		return 0.0;
+	/* k = one past the last mismatch; no match at all leaves k = n-1 (the quirk above) */
+	for (size_t t = 0; t < n; t++)
+		if (!greedy[t])
+			k = t + 1;
+	if (k >= n)
+		k = n - 1;
+	return 1.0 - (double)k / (double)n;
+}
+
+bool uh_ou_exact_memorization_flags(const uint8_t *greedy, size_t n, double *out)
+{
+	size_t hit = 0;
+
+	if (n == 0)
+		return false;
+	for (size_t t = 0; t < n; t++)
+		hit += greedy[t] != 0;
+	*out = (double)hit / (double)n;
+	return true;
+}
+
 int uh_ou_mia_auc(const double *forget, size_t n_forget, const double *holdout,
 		  size_t n_holdout, double *auc, struct uh_err *err)
 {

@@ -128,6 +128,16 @@ double uh_ou_extraction_strength(const int32_t *pred, const int32_t *label, size
 bool uh_ou_exact_memorization(const int32_t *pred, const int32_t *label, size_t n, double *out);
 
 /*
+ * The same two scores from per-token greedy flags (greedy[t] != 0: the
+ * argmax predicted label token t), as a backend's score() reports them with
+ * UH_CAN_TOKEN_LOGPROBS. Pass the flags of the answer tokens without the
+ * final EOS (open-unlearning's tokenwise_vocab_logprobs drops it for both).
+ * ES of no token is 0; EM of no token is false (no value).
+ */
+double uh_ou_extraction_strength_flags(const uint8_t *greedy, size_t n);
+bool uh_ou_exact_memorization_flags(const uint8_t *greedy, size_t n, double *out);
+
+/*
  * MIA AUC with forget = label 0 and holdout = label 1, scores where higher
  * means less likely a member: P(holdout > forget) + 0.5 P(tie). UH_EINVAL on
  * an empty set or a NaN score, UH_ENOMEM.
