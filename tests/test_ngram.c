@@ -664,3 +664,28 @@ Test(ngram, score_eos_flag_and_greedy_flags)
 	api->free_score(m, r, 2);
 	uh_ngram_free(m);
 }
+
+/* Token healing: a context or prompt ending in whitespace scores and
+ * generates as if that whitespace led the continuation, as in training. */
+Test(ngram, trailing_whitespace_is_healed)
+{
+	const char *docs[] = {"Question: who?\nAnswer: the cat sat.", "Question: what?\nAnswer: a dog ran."};
+	struct uh_ngram *m = train(docs, 2, 8, 0.5);
+	struct uh_gen_req g = {"Question: who?\nAnswer: ", 20, NULL, 0};
+	struct uh_gen_res gr;
+	struct uh_err e;
+	int64_t n1, n2;
+	double a = score(m, "Question: who?\nAnswer: ", "the cat sat.", NULL, &n1);
+	double b = score(m, "Question: who?\nAnswer:", " the cat sat.", NULL, &n2);
+
+	cr_expect_eq(a, b);
+	cr_expect_eq(n1, n2);
+	cr_assert_eq(uh_ngram_generate(m, &g, &gr, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(gr.text, "the cat sat.");
+	uh_ngram_gen_release(&gr);
+	g.prompt = "Question: what?\n";
+	cr_assert_eq(uh_ngram_generate(m, &g, &gr, &e), 0, "%s", e.msg);
+	cr_expect_str_eq(gr.text, "Answer: a dog ran.");
+	uh_ngram_gen_release(&gr);
+	uh_ngram_free(m);
+}

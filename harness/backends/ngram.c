@@ -295,6 +295,34 @@ static int text_ids(struct uh_ngram *train, const struct uh_ngram *m, const char
 	return 0;
 }
 
+/*
+ * Token healing: the whitespace at the end of a context belongs, in every
+ * training text, to the piece that follows it (" The", "\nAnswer"), so a
+ * context is tokenized without its trailing whitespace and that whitespace
+ * is put back in front of what comes next (lm-eval's _encode_pair does the
+ * same). Returns the length of the trailing whitespace of s.
+ */
+static size_t trailing_space(const char *s)
+{
+	size_t n = strlen(s), k = 0;
+
+	while (k < n && is_space((unsigned char)s[n - 1 - k]))
+		k++;
+	return k;
+}
+
+/* s[0..n) as a new string; NULL when out of memory. */
+static char *dup_n(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+
+	if (p) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
 /* --------------------------------------------------------------------- trie */
 
 static size_t node_slot(uint32_t parent, uint32_t word, size_t mask)
@@ -1064,8 +1092,21 @@ static int score_one(const struct uh_ngram *m, struct scratch *sc, const char *c
 	size_t nctx, ntok;
 	int rc = UH_ENOMEM;
 
+	size_t ws = trailing_space(context), clen = strlen(context);
+	char *hctx_s = NULL, *hcont_s = NULL;
+
 	memset(res, 0, sizeof(*res));
 	res->is_greedy = 1;
+	if (ws) { /* token healing: the context's trailing whitespace leads the continuation */
+		size_t n = strlen(continuation);
+
+		if (!(hctx_s = dup_n(context, clen - ws)) || !(hcont_s = malloc(ws + n + 1)))
+			goto out;
+		memcpy(hcont_s, context + clen - ws, ws);
+		memcpy(hcont_s + ws, continuation, n + 1);
+		context = hctx_s;
+		continuation = hcont_s;
+	}
 	if (idbuf_push(&h, UH_NGRAM_BOS) < 0 || text_ids(NULL, m, context, &h) < 0)
 		goto out;
 	nctx = h.n;
@@ -1093,6 +1134,8 @@ static int score_one(const struct uh_ngram *m, struct scratch *sc, const char *c
 	rc = 0;
 out:
 	free(h.v);
+	free(hctx_s);
+	free(hcont_s);
 	if (rc < 0)
 		uh_ngram_score_release(res);
 	return rc;
@@ -1181,11 +1224,18 @@ static int gen_one(const struct uh_ngram *m, struct scratch *sc, const struct uh
 	struct strbuf out = {0};
 	int rc = UH_ENOMEM;
 
+	size_t ws = trailing_space(req->prompt), plen = strlen(req->prompt);
+	char *healed = NULL;
+
 	memset(res, 0, sizeof(*res));
 	res->finish_reason = UH_FINISH_LENGTH;
 	if (strbuf_add(&out, "", 0) < 0)
 		goto out;
-	if (idbuf_push(&h, UH_NGRAM_BOS) < 0 || text_ids(NULL, m, req->prompt, &h) < 0)
+	/* token healing: generate after the prompt without its trailing whitespace,
+	 * then drop that whitespace from the front of the text when it is there */
+	if (ws && !(healed = dup_n(req->prompt, plen - ws)))
+		goto out;
+	if (idbuf_push(&h, UH_NGRAM_BOS) < 0 || text_ids(NULL, m, healed ? healed : req->prompt, &h) < 0)
 		goto out;
 	hctx_init(m, h.v, h.n, &hc);
 	while (res->n_tokens < req->max_new_tokens) {
@@ -1209,12 +1259,17 @@ static int gen_one(const struct uh_ngram *m, struct scratch *sc, const struct uh
 			break;
 		}
 	}
+	if (ws && out.n >= ws && !memcmp(out.s, req->prompt + plen - ws, ws)) {
+		memmove(out.s, out.s + ws, out.n - ws + 1);
+		out.n -= ws;
+	}
 	res->text = out.s;
 	out.s = NULL;
 	rc = 0;
 out:
 	free(h.v);
 	free(out.s);
+	free(healed);
 	return rc;
 }
 

@@ -12,7 +12,11 @@
  * the concatenation of its pieces, so tokenization is reversible and the
  * tokens of a continuation are exactly the tokens of the continuation string
  * (context and continuation are tokenized separately, as lm-eval splits by
- * token count). Three special ids: UH_NGRAM_UNK (pieces unseen in training),
+ * token count), with one exception, token healing: whitespace at the end of
+ * a context or prompt ("Answer: ", "...\n") is tokenized with what follows
+ * it, as it was in training (lm-eval's _encode_pair moves it the same way),
+ * so it counts among the continuation's tokens, and a generation that
+ * starts with it has it removed. Three special ids: UH_NGRAM_UNK (pieces unseen in training),
  * UH_NGRAM_BOS (put before every document and every context, never predicted)
  * and UH_NGRAM_EOS (appended to every training document; generation stops on
  * it). The vocabulary V the model predicts over is every id except BOS.
