@@ -716,6 +716,178 @@ static double clip01(double p)
 	return p < 0.0 ? 0.0 : (p > 1.0 ? 1.0 : p);
 }
 
+/* Row i's column range [j1, j2] in Pomeranz's recursion (scipy
+ * `_pomeranz_compute_j1j2`). */
+static void pomeranz_j1j2(long i, long n, long ll, long ceilf, long roundf, long *j1, long *j2)
+{
+	long a, b;
+
+	if (i == 0) {
+		a = -ll - ceilf - 1;
+		b = ll + ceilf - 1;
+	} else {
+		long half = (i + 1) / 2;
+
+		if ((i + 1) % 2 == 0) { /* i odd */
+			if (half == n + 1) {
+				a = n - ll - ceilf - 1;
+				b = n + ll + ceilf - 1;
+			} else {
+				a = half - 1 - ll - roundf - 1;
+				b = half + ll - 1 + ceilf - 1;
+			}
+		} else {
+			a = half - 1 - ll - 1;
+			b = half + ll + roundf - 1;
+		}
+	}
+	*j1 = a + 2 > 0 ? a + 2 : 0;
+	*j2 = b < n ? b : n;
+}
+
+/*
+ * out[0..len) = entries [start, start+len) of np.convolve(a[0..na),
+ * v[0..nv)). numpy swaps so that the first operand is the longer (v
+ * strictly longer), then sums each entry over the first operand's index in
+ * ascending order, from 0.0 (netlib ddot and numpy's small kernels both add
+ * left to right).
+ */
+static void np_convolve_part(const double *a, long na, const double *v, long nv, long start,
+			     long len, double *out)
+{
+	if (nv > na) {
+		const double *t = a;
+		long tn = na;
+		a = v;
+		na = nv;
+		v = t;
+		nv = tn;
+	}
+	for (long k = start; k < start + len; k++) {
+		long lo = k - (nv - 1) > 0 ? k - (nv - 1) : 0, hi = k < na - 1 ? k : na - 1;
+		double sum = 0.0;
+
+		for (long i = lo; i <= hi; i++)
+			sum += a[i] * v[k - i];
+		out[k - start] = sum;
+	}
+}
+
+/*
+ * Pomeranz's recursion for the CDF (scipy `_kolmogn_Pomeranz`), for
+ * n <= 140 and 0.754693 < n x^2 <= 4. Long double for the same reason as
+ * in kolmogn_dmtw: scipy's rescaling by 2^-128 promotes to longdouble.
+ */
+static int kolmogn_pomeranz(long n, double x, long double *cdf, struct uh_err *err)
+{
+	const double ep128 = ldexp(1.0, 128), em128 = ldexp(1.0, -128);
+	double t = (double)n * x, f, g, *gp, *tgp, *ogp, *V0, *V1, *tmp, gon, tgon, ogon;
+	long ll = (long)floor(t), ceilf, roundf, npwrs, expnt = 0, v0s = 0, v1s = 0, j1, j2;
+
+	f = 1.0 * (t - (double)ll);
+	g = (1.0 - f) < f ? 1.0 - f : f;
+	ceilf = f > 0 ? 1 : 0;
+	roundf = f > 0.5 ? 1 : 0;
+	npwrs = 2 * (ll + 1);
+	gp = malloc((size_t)(6 * npwrs) * sizeof(double));
+	if (!gp)
+		return uh_err_set(err, UH_ENOMEM, "ks_2samp: out of memory for Pomeranz's recursion");
+	tgp = gp + npwrs;
+	ogp = tgp + npwrs;
+	V0 = ogp + npwrs;
+	V1 = V0 + npwrs;
+	tmp = V1 + npwrs;
+
+	gp[0] = tgp[0] = ogp[0] = 1.0;
+	gon = g / (double)n;
+	tgon = 2 * g / (double)n;
+	ogon = (1 - 2 * g) / (double)n;
+	for (long m = 1; m < npwrs; m++) {
+		gp[m] = gp[m - 1] * gon / (double)m;
+		tgp[m] = tgp[m - 1] * tgon / (double)m;
+		ogp[m] = ogp[m - 1] * ogon / (double)m;
+	}
+	for (long k = 0; k < npwrs; k++)
+		V0[k] = V1[k] = 0.0;
+	V1[0] = 1;
+
+	pomeranz_j1j2(0, n, ll, ceilf, roundf, &j1, &j2);
+	for (long i = 1; i < 2 * n + 2; i++) {
+		long k1 = j1, s;
+		double *sw = V0;
+		const double *pw;
+
+		V0 = V1;
+		V1 = sw;
+		s = v0s;
+		v0s = v1s;
+		v1s = s;
+		for (long k = 0; k < npwrs; k++)
+			V1[k] = 0.0;
+		pomeranz_j1j2(i, n, ll, ceilf, roundf, &j1, &j2);
+		pw = (i == 1 || i == 2 * n + 1) ? gp : (i % 2 ? tgp : ogp);
+		long ln2 = j2 - k1 + 1;
+		if (ln2 > 0) {
+			/* numpy slices clamp at the array end */
+			long off = k1 - v0s, na = off + ln2 <= npwrs ? ln2 : npwrs - off;
+			long nv = ln2 <= npwrs ? ln2 : npwrs;
+			long cstart = j1 - k1, clen = j2 - j1 + 1;
+
+			if (off < 0 || na <= 0 || clen > npwrs || cstart < 0 ||
+			    cstart + clen > na + nv - 1) {
+				free(gp);
+				return uh_err_set(err, UH_EINTERNAL,
+						  "ks_2samp: Pomeranz window out of range (n=%ld, x=%.17g)", n, x);
+			}
+			np_convolve_part(V0 + off, na, pw, nv, cstart, clen, tmp);
+			memcpy(V1, tmp, (size_t)clen * sizeof(double));
+			double mx = V1[0];
+			for (long k = 1; k < npwrs; k++)
+				mx = V1[k] > mx ? V1[k] : mx;
+			if (0 < mx && mx < em128) {
+				for (long k = 0; k < npwrs; k++)
+					V1[k] *= ep128;
+				expnt -= 128;
+			}
+			v1s = v0s + j1 - k1;
+		}
+	}
+	if (n - v1s < 0 || n - v1s >= npwrs) {
+		free(gp);
+		return uh_err_set(err, UH_EINTERNAL, "ks_2samp: Pomeranz result out of range (n=%ld, x=%.17g)",
+				  n, x);
+	}
+
+	double ans = V1[n - v1s];
+	long double al = 0.0L;
+	int promoted = 0;
+	free(gp);
+	for (long m = 1; m <= n; m++) {
+		if (!promoted) {
+			if (fabs(ans) > ep128) {
+				al = (long double)ans * (long double)em128;
+				promoted = 1;
+				expnt += 128;
+				al *= (long double)m;
+			} else {
+				ans *= (double)m;
+			}
+		} else {
+			if (fabsl(al) > (long double)ep128) {
+				al *= (long double)em128;
+				expnt += 128;
+			}
+			al *= (long double)m;
+		}
+	}
+	if (!promoted)
+		al = expnt != 0 ? (long double)ldexp(ans, (int)expnt) : (long double)ans;
+	else if (expnt != 0)
+		al = ldexpl(al, (int)expnt);
+	*cdf = al < 0.0L ? 0.0L : (al > 1.0L ? 1.0L : al);
+	return 0;
+}
+
 /* log(n! / n^n) by Stirling's series (scipy `_log_nfactorial_div_n_pow_n`). */
 static double log_nfact_div_npown(long n)
 {
@@ -807,8 +979,8 @@ static double kolmogn_pelzgood(long n, double x)
 
 /*
  * kstwo.sf(x, n) (scipy `_kolmogn(n, x, cdf=False)` behind rv_continuous's
- * support check). Branches that need cephes `smirnov` or Pomeranz's
- * recursion are not ported: they fail with UH_ENUM instead of returning a
+ * support check). The branches that need cephes `smirnov` (double-double
+ * arithmetic) are not ported: they fail with UH_ENUM instead of returning a
  * wrong number.
  */
 static int kstwo_sf(double x, long n, double *sf, struct uh_err *err)
@@ -854,8 +1026,17 @@ static int kstwo_sf(double x, long n, double *sf, struct uh_err *err)
 	nxsq = t * x;
 	if (n <= 140) {
 		if (nxsq <= 0.754693) {
-			long double cdf;
+			long double cdf = 0.0L;
 			int rc = kolmogn_dmtw(n, x, &cdf, err);
+			if (rc)
+				return rc;
+			long double s = 1.0L - cdf;
+			*sf = (double)(s < 0.0L ? 0.0L : (s > 1.0L ? 1.0L : s));
+			return 0;
+		}
+		if (nxsq <= 4) {
+			long double cdf = 0.0L;
+			int rc = kolmogn_pomeranz(n, x, &cdf, err);
 			if (rc)
 				return rc;
 			long double s = 1.0L - cdf;
@@ -871,7 +1052,7 @@ static int kstwo_sf(double x, long n, double *sf, struct uh_err *err)
 	if (nxsq >= 2.2)
 		goto unported;
 	if (n <= 100000 && (double)n * pow(x, 1.5) <= 1.4) {
-		long double cdf;
+		long double cdf = 0.0L;
 		int rc = kolmogn_dmtw(n, x, &cdf, err);
 		if (rc)
 			return rc;
@@ -887,7 +1068,7 @@ static int kstwo_sf(double x, long n, double *sf, struct uh_err *err)
 
 unported:
 	return uh_err_set(err, UH_ENUM,
-			  "ks_2samp: kstwo.sf(%.17g, n=%ld) needs scipy's smirnov or Pomeranz "
+			  "ks_2samp: kstwo.sf(%.17g, n=%ld) needs scipy's cephes smirnov "
 			  "branch, which uh does not implement",
 			  x, n);
 }

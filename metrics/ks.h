@@ -29,11 +29,13 @@ struct uh_ks_result {
  *
  * The exact path (max(nx, ny) <= 10000, including its fallback) matches
  * scipy bit for bit. On the asymptotic path it fails with UH_ENUM where
- * scipy's kstwo.sf would need its cephes `smirnov` or Pomeranz branch,
- * which are not ported (typically p below ~0.03, or a large D when
- * round(nx*ny/(nx+ny)) <= 140). The ported asymptotic branches use glibc
- * exp/pow where numpy may use its own vector math (SVML on AVX-512), so
- * there agreement is to within a few ulps (bit for bit on every test row).
+ * scipy's kstwo.sf would need its cephes `smirnov` branch, which is not
+ * ported (n*D^2 >= 2.2 below n*D^2 = 370, i.e. p below ~0.03, or D >= 0.5,
+ * with n = round(nx*ny/(nx+ny))). The ported asymptotic branches use glibc
+ * exp/pow where numpy may use its own vector math (SVML on AVX-512 CPUs),
+ * so there agreement is to within a few ulps: Durbin's matrix (n*D^2 below
+ * ~0.75) differs in the last bits for ~0.3% of random (n, D) on such a CPU;
+ * every test row matches bit for bit.
  */
 int uh_ks_2samp(const double *x, size_t nx, const double *y, size_t ny,
 		struct uh_ks_result *res, struct uh_err *err);
