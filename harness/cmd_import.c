@@ -80,19 +80,6 @@ static bool is_file(const char *p)
 	return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-static char *join(const char *dir, const char *name)
-{
-	size_t a = strlen(dir), b = strlen(name);
-	char *p = malloc(a + b + 2);
-
-	if (p) {
-		memcpy(p, dir, a);
-		p[a] = '/';
-		memcpy(p + a + 1, name, b + 1);
-	}
-	return p;
-}
-
 /* The name of the log: the directory's name, or the file's directory's. Caller frees. */
 static char *log_name(const char *path)
 {
@@ -172,45 +159,6 @@ static void side_release(struct side *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Hash the files the readers read, choosing them as the readers do. */
-static int hash_inputs(struct side *s, struct uh_err *err)
-{
-	struct uh_tofu_files *files = &s->ev.files;
-	const char *p = s->path;
-	int rc = 0;
-
-	if (!is_dir(p))
-		return uh_tofu_files_add(files, NULL, p, err);
-	if (s->kind == KIND_TOFU) {
-		bool all = true;
-
-		for (int t = 0; t < UH_TOFU_NTASKS; t++) {
-			char *f = join(p, uh_tofu_task_file((enum uh_tofu_task)t));
-
-			if (!f)
-				return uh_err_set(err, UH_ENOMEM, "out of memory");
-			all = all && is_file(f);
-			free(f);
-		}
-		if (!all)
-			return uh_tofu_files_add(files, p, "eval_log_aggregated.json", err);
-		for (int t = 0; t < UH_TOFU_NTASKS && !rc; t++)
-			rc = uh_tofu_files_add(files, p, uh_tofu_task_file((enum uh_tofu_task)t), err);
-		return rc;
-	}
-	rc = uh_tofu_files_add(files, p, "TOFU_EVAL.json", err);
-	if (!rc) {
-		char *summ = join(p, "TOFU_SUMMARY.json");
-
-		if (!summ)
-			return uh_err_set(err, UH_ENOMEM, "out of memory");
-		if (is_file(summ))
-			rc = uh_tofu_files_add(files, p, "TOFU_SUMMARY.json", err);
-		free(summ);
-	}
-	return rc;
-}
-
 /* Read the logs and make their TOFU table (with intervals when bootstrap). */
 static int load_side(struct side *s, bool bootstrap, struct uh_err *err)
 {
@@ -235,7 +183,7 @@ static int load_side(struct side *s, bool bootstrap, struct uh_err *err)
 	}
 	if (bootstrap && (rc = uh_tofu_eval_bootstrap(&s->ev, err)))
 		return rc;
-	return hash_inputs(s, err);
+	return uh_tofu_files_add_log(&s->ev.files, s->path, s->kind == KIND_OU, err);
 }
 
 /*

@@ -494,6 +494,8 @@ static int reference_from_logs(const char *path, struct reference *r, struct uh_
 		if ((rc = uh_tofu_eval_from_log(&r->ev, &r->log, false, path, err)))
 			return uh_err_prefix(err, "tofu log '%s': ", path);
 	}
+	if ((rc = uh_tofu_files_add_log(&r->ev.files, path, ou, err)))
+		return rc;
 	r->is_ou = ou;
 	r->n = r->ev.n_fq;
 	r->sample = malloc((r->n ? r->n : 1) * sizeof(double));
@@ -547,6 +549,7 @@ static int evaluate(struct ctx *c, struct uh_backend *b, const char *model, cons
 		ro.ref_sample_is_ou = ref->is_ou;
 		ro.ref_desc = ref->desc;
 		ro.ref_model = ref->model;
+		ro.ref_files = ref->ev.files.n ? &ref->ev.files : NULL;
 		ro.has_ref_mia = ref->has_mia;
 		ro.ref_mia_auc = ref->mia_auc;
 	}

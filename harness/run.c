@@ -396,6 +396,7 @@ static int reference_fq(const struct uh_tofu_suite *s, const struct uh_run_tofu_
 		v[i] = mine_ou == o->ref_sample_is_ou ? o->ref_sample[i] : 1 / o->ref_sample[i];
 	rc = uh_tofu_fq_compute(&res->fq, &res->ev, v, o->n_ref, o->ref_desc ? o->ref_desc : "reference",
 				o->ref_model, err);
+	res->fq.files = o->ref_files;
 	free(v);
 	return rc;
 }

@@ -79,6 +79,7 @@ struct uh_run_tofu_opts {
 	bool ref_sample_is_ou;       /* open-unlearning's score s (else R = 1/s) */
 	const char *ref_desc;        /* "run:3" or a path */
 	const char *ref_model;
+	const struct uh_tofu_files *ref_files;  /* a reference log's files, for provenance, or NULL */
 	bool has_ref_mia;            /* the reference's min-k AUC, for privleak */
 	double ref_mia_auc;
 	/* more provenance pairs and more files to hash (training data) */

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ================================================================ small helpers */
 
@@ -161,6 +162,56 @@ void uh_tofu_files_release(struct uh_tofu_files *f)
 	for (size_t i = 0; i < f->n; i++)
 		free(f->path[i]);
 	memset(f, 0, sizeof(*f));
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat sb;
+
+	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static bool is_file(const char *p)
+{
+	struct stat sb;
+
+	return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+int uh_tofu_files_add_log(struct uh_tofu_files *f, const char *p, bool ou, struct uh_err *err)
+{
+	int rc = 0;
+
+	if (!is_dir(p))
+		return uh_tofu_files_add(f, NULL, p, err);
+	if (!ou) {
+		bool all = true;
+
+		for (int t = 0; t < UH_TOFU_NTASKS; t++) {
+			char *x = join(p, uh_tofu_task_file((enum uh_tofu_task)t));
+
+			if (!x)
+				return uh_err_set(err, UH_ENOMEM, "out of memory");
+			all = all && is_file(x);
+			free(x);
+		}
+		if (!all)
+			return uh_tofu_files_add(f, p, "eval_log_aggregated.json", err);
+		for (int t = 0; t < UH_TOFU_NTASKS && !rc; t++)
+			rc = uh_tofu_files_add(f, p, uh_tofu_task_file((enum uh_tofu_task)t), err);
+		return rc;
+	}
+	rc = uh_tofu_files_add(f, p, "TOFU_EVAL.json", err);
+	if (!rc) {
+		char *summ = join(p, "TOFU_SUMMARY.json");
+
+		if (!summ)
+			return uh_err_set(err, UH_ENOMEM, "out of memory");
+		if (is_file(summ))
+			rc = uh_tofu_files_add(f, p, "TOFU_SUMMARY.json", err);
+		free(summ);
+	}
+	return rc;
 }
 
 /* ================================================================ the evaluation */

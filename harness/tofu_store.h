@@ -53,6 +53,14 @@ int uh_tofu_files_add(struct uh_tofu_files *f, const char *dir, const char *name
 		      struct uh_err *err);
 void uh_tofu_files_release(struct uh_tofu_files *f);
 
+/*
+ * Hash the files a log reader reads at path, choosing them as the readers
+ * do: a file is itself; a locuslab/tofu log folder gives its four task files
+ * when all exist, else eval_log_aggregated.json; an open-unlearning folder
+ * (ou) gives TOFU_EVAL.json and TOFU_SUMMARY.json when present.
+ */
+int uh_tofu_files_add_log(struct uh_tofu_files *f, const char *path, bool ou, struct uh_err *err);
+
 /* The rows of the table: per-item terms term[UH_TOFU_T_*][task]. */
 enum { UH_TOFU_T_PROB = 0, UH_TOFU_T_ROUGE = 1, UH_TOFU_T_TR = 2 };
 

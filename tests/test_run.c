@@ -236,6 +236,14 @@ Test(run, real_data_forget_quality, .timeout = 300)
 	cr_expect_lt(fq_full, 1e-3, "full-trained FQ %g", fq_full);
 	cr_expect_gt(fq_r90, 0.05, "retain90-trained FQ %g", fq_r90);
 	expect_table_in_range(2);
+
+	/* against the official logs of llama2-7b retain95 (200 forget items too), hashed */
+	cr_assert_eq(RUN("--split", "forget05", "--data", data, "--reference-logs",
+			 uh_test_shared("data/tofu-logs/tofu-llama2-7b_retain95_wd0.01")), 0, "%s", slurp_err());
+	cr_expect(metric(4, "forget_quality") >= 0 && metric(4, "forget_quality") <= 1);
+	cr_expect_eq(count("SELECT count(*) FROM run_provenance WHERE run_id = 4 AND "
+			   "key = 'reference.sha256:eval_log_forget.json'"), 1);
+	cr_expect_eq(count("SELECT count(*) FROM runs"), 4, "no reference run is trained when one is given");
 }
 
 /* ---------------------------------------------------------------- open-unlearning */
