@@ -16,7 +16,7 @@ CLANG ?= clang
 PYTHON_REF ?= /usr/bin/python3
 O := build
 
-PKGS := sqlite3 libcjson libcurl gsl
+PKGS := sqlite3 libcjson libcurl gsl libmicrohttpd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -ldl -lpthread
 CRIT_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
@@ -63,6 +63,7 @@ DEB_libcjson := libcjson-dev
 DEB_libcurl := libcurl4-openssl-dev
 DEB_gsl := libgsl-dev
 DEB_criterion := libcriterion-dev
+DEB_libmicrohttpd := libmicrohttpd-dev
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP):
@@ -71,7 +72,7 @@ $(DEPS_STAMP):
 	command -v pkg-config >/dev/null 2>&1 || missing="pkg-config"; \
 	for p in $(PKGS) criterion; do \
 	  case $$p in sqlite3) d=$(DEB_sqlite3);; libcjson) d=$(DEB_libcjson);; libcurl) d=$(DEB_libcurl);; \
-	    gsl) d=$(DEB_gsl);; criterion) d=$(DEB_criterion);; esac; \
+	    gsl) d=$(DEB_gsl);; criterion) d=$(DEB_criterion);; libmicrohttpd) d=$(DEB_libmicrohttpd);; esac; \
 	  pkg-config --exists $$p 2>/dev/null || missing="$$missing $$d"; \
 	done; \
 	if [ -n "$$missing" ]; then \
