@@ -35,6 +35,9 @@
 #define UH_CAN_GENERATE   (1u << 1)  /* generate(): greedy continuation */
 #define UH_CAN_TOKENIZE   (1u << 2)  /* tokenize(): token counts */
 #define UH_CAN_TOKEN_LOGPROBS (1u << 3) /* score() fills token_logprobs and token_greedy */
+#define UH_CAN_TOKEN_IDS  (1u << 4)  /* encode()/decode(): text <-> token ids, and
+				      * eos_id is meaningful (uh serve needs it to
+				      * accept token-id prompts) */
 
 /* Score-request flags. */
 #define UH_SCORE_EOS (1u << 0) /* also score the end-of-text token after the
@@ -113,6 +116,22 @@ struct uh_backend_api {
 
 	/* Optional (UH_CAN_TOKENIZE): number of tokens in text, without special tokens. */
 	int (*tokenize)(void *state, const char *text, int64_t *n_tokens, char *errbuf, size_t errlen);
+
+	/*
+	 * Optional (UH_CAN_TOKEN_IDS). encode: the token ids of text, without
+	 * special tokens; *ids is allocated by the backend and released with
+	 * free_buf. decode: the text of ids[0..n) (the concatenation of their
+	 * pieces; eos_id decodes to ""), allocated by the backend, released with
+	 * free_buf. eos_id: the end-of-text id (what UH_SCORE_EOS scores).
+	 * Backends with token ids must make score(context, decode(ids)) score
+	 * exactly those ids.
+	 */
+	int (*encode)(void *state, const char *text, int32_t **ids, size_t *n,
+		      char *errbuf, size_t errlen);
+	int (*decode)(void *state, const int32_t *ids, size_t n, char **text,
+		      char *errbuf, size_t errlen);
+	void (*free_buf)(void *state, void *p);
+	int32_t (*eos_id)(void *state);
 };
 
 /* The symbol a plugin exports, and its type as the host looks it up. */
