@@ -525,13 +525,20 @@ static int evaluate(struct ctx *c, struct uh_backend *b, const char *model, cons
 {
 	const struct opts *o = c->o;
 	const char *keys[4], *vals[4], *files[1];
+	char tag[256];
 	size_t n = 0;
+	bool is_ref = !strcmp(role, "reference");
 	struct uh_run_tofu_opts ro = {
-		.model = model, .tag = role && !strcmp(role, "reference") && !o->tag ? "reference" : o->tag,
+		.model = model, .tag = o->tag,
 		.has_seed = true, .seed = (int64_t)o->seed, .batch = o->batch, .quiet = o->quiet,
 		.label = role, .command_line = c->cmdline,
 	};
 
+	/* the reference run is tagged as such, after the user's tag if any */
+	if (is_ref) {
+		snprintf(tag, sizeof(tag), "%s%sreference", o->tag ? o->tag : "", o->tag ? " " : "");
+		ro.tag = tag;
+	}
 	keys[n] = "role", vals[n++] = role;
 	keys[n] = "data.kind", vals[n++] = c->synthetic ? "synthetic (uh synth tofu)" : "user";
 	if (train_split) {
