@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ================================================================ deduplication */
 
@@ -414,7 +415,16 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 	double t0;
 	int rc;
 
+	char started[32];
+	time_t now = time(NULL);
+	struct tm tmv;
+
 	memset(res, 0, sizeof(*res));
+	/* the runs row is written at the end, in the transaction: keep when work began */
+	if (gmtime_r(&now, &tmv))
+		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tmv);
+	else
+		snprintf(started, sizeof(started), "unknown");
 	/* 1. requests */
 	rc = uh_tofu_requests_build(s, t, &rq, err);
 	if (rc)
@@ -458,7 +468,7 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 
 	/* 5. one transaction */
 	{
-		char batch[32], counts[96];
+		char batch[32], counts[96], secs[32];
 		const char *keys[32], *values[32];
 		size_t n = 0;
 		struct uh_store_run_info info = {
@@ -483,6 +493,9 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 		PAIR("rows", ou ? "all rows" : "first 300 rows of each task");
 		PAIR("batch", batch);
 		PAIR("requests", counts);
+		snprintf(secs, sizeof(secs), "%.3f", res->seconds);
+		PAIR("started", started);
+		PAIR("backend_seconds", secs);
 		if (o->command_line)
 			PAIR("command", o->command_line);
 		for (size_t i = 0; i < o->n_prov && n < sizeof(keys) / sizeof(keys[0]); i++)
