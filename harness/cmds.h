@@ -14,6 +14,11 @@ int uh_cmd_metric(int argc, char **argv);
 int uh_cmd_import(int argc, char **argv);
 int uh_cmd_synth(int argc, char **argv);
 int uh_cmd_run(int argc, char **argv);
+int uh_cmd_serve(int argc, char **argv);
+int uh_cmd_report(int argc, char **argv);
+int uh_cmd_gate(int argc, char **argv);
+int uh_cmd_diff(int argc, char **argv);
+int uh_cmd_list(int argc, char **argv);
 
 /* Exit status for a library error code (UH_EINVAL -> 2, others -> 3). */
 int uh_exit_status(int code);

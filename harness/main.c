@@ -18,6 +18,11 @@ static const struct cmd commands[] = {
 	{ "metric", uh_cmd_metric, "compute one metric over JSONL (rouge, stem, ks, bleu, auc)" },
 	{ "import", uh_cmd_import, "import official TOFU / open-unlearning eval logs into the store" },
 	{ "synth", uh_cmd_synth, "write a deterministic synthetic dataset in an upstream layout" },
+	{ "serve", uh_cmd_serve, "serve any backend over an OpenAI-compatible HTTP API" },
+	{ "report", uh_cmd_report, "leaderboards from the store (html, csv, md, json)" },
+	{ "gate", uh_cmd_gate, "pass or fail a run against release rules (for CI)" },
+	{ "diff", uh_cmd_diff, "per-item differences between two runs, with a paired test" },
+	{ "list", uh_cmd_list, "list stored runs" },
 };
 
 static void usage(FILE *f)
