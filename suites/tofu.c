@@ -398,8 +398,6 @@ static int read_rows(const char *path, size_t n_perturb, bool para, size_t max,
 		if ((rc = uh_jsonl_next(&r, &obj, err)) || !obj)
 			break;
 		seen++;
-		if (max && rows->n >= max)
-			continue; /* counted, not kept; still checked for syntax */
 		memset(&row, 0, sizeof(row));
 		if ((rc = get_str(&r, "question", &row.question, err)) ||
 		    (rc = get_str(&r, "answer", &row.answer, err)) ||
@@ -407,6 +405,10 @@ static int read_rows(const char *path, size_t n_perturb, bool para, size_t max,
 		    (n_perturb && (rc = get_perturbed(&r, n_perturb, &row, err)))) {
 			row_release(&row);
 			break;
+		}
+		if (max && rows->n >= max) {
+			row_release(&row); /* checked like every row, not kept (ds_size) */
+			continue;
 		}
 		if (rows->n == cap) {
 			struct uh_tofu_row *nr = realloc(rows->rows, (cap = cap ? 2 * cap : 256) * sizeof(*nr));
