@@ -195,14 +195,14 @@ hdrcheck: $(DEPS_STAMP)
 	done; echo "hdrcheck: $(words $(HDRS)) headers compile on their own"
 
 # ---------------------------------------------------------------- the main job
-# Until the runner lands: import the official TOFU logs of llama2-7b (full
-# model against its retain90 reference) and print the TOFU table.
+# The command users type, on the embedded default: synthetic TOFU data, an
+# n-gram model trained on `full` (the model under test) and one on retain95
+# (the reference), both evaluated, stored and compared. No download, no server.
 UH_DB ?= $(O)/uh.db
-run: $(O)/uh
-	$(O)/uh import tofu-logs $(SHARED)/data/tofu-logs/tofu-llama2-7b_full_wd0.01 \
-	  --reference $(SHARED)/data/tofu-logs/tofu-llama2-7b_retain90_wd0.01 --db $(UH_DB)
+run: $(O)/uh $(O)/uh-run
+	UH_DB=$(UH_DB) $(O)/uh-run --suite tofu --split forget05
 
 clean:
 	rm -rf $(O)
 
--include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(O)/rel/harness/main.d
+-include $(REL_OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(O)/rel/harness/main.d $(TEST_BINS:=.d) $(O)/san/tests/testutil.d

@@ -43,7 +43,9 @@ static const char usage_text[] =
 	"With no --backend the embedded default runs: an n-gram LM trained here on\n"
 	"the train split (the model under test) and one trained on the matching\n"
 	"retain split (the reference, stored as its own run first), on --data or on\n"
-	"a synthetic TOFU set made for --seed and cached. Nothing to download.\n"
+	"a synthetic TOFU set made for --seed and cached. Both also read\n"
+	"real_authors.json and world_facts.json, standing in for the world knowledge\n"
+	"a pretrained model brings. Nothing to download.\n"
 	"\n"
 	"options:\n"
 	"  --suite NAME          suite (default tofu; valid: tofu)\n"
@@ -356,16 +358,51 @@ static void splits_text(char **splits, char *buf, size_t len)
 /* ================================================================ models */
 
 /*
- * Train the embedded model on <data>/<split>.json, each row rendered with
- * the template as one document (question and answer), memorise preset
- * (order 4 cannot tie an answer to its question).
+ * The files every embedded model also reads: a pretrained LLM knows real
+ * authors and world facts before it is fine-tuned on TOFU, so both the model
+ * under test and its reference learn them too. Without them the Real Authors
+ * and Real World columns measure nothing and Model Utility collapses.
+ */
+static const char *const background_splits[] = { "real_authors", "world_facts" };
+
+/* Append <data>/<split>.json's rows, rendered with t, to *docs. */
+static int add_documents(const char *path, const struct uh_tofu_template *t, char ***docs,
+			 size_t *n, struct uh_err *err)
+{
+	struct uh_tofu_rows rows;
+	char **grown;
+	int rc = uh_tofu_read_qa(path, &rows, err);
+
+	if (rc)
+		return uh_err_prefix(err, "training on '%s': ", path);
+	grown = realloc(*docs, (*n + rows.n) * sizeof(**docs));
+	if (!grown) {
+		uh_tofu_rows_release(&rows);
+		return uh_err_set(err, UH_ENOMEM, "out of memory");
+	}
+	*docs = grown;
+	for (size_t i = 0; i < rows.n && !rc; i++) {
+		if (!((*docs)[*n] = uh_tofu_render_document(t, rows.rows[i].question, rows.rows[i].answer)))
+			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+		else
+			(*n)++;
+	}
+	uh_tofu_rows_release(&rows);
+	return rc;
+}
+
+/*
+ * Train the embedded model on <data>/<split>.json plus the background
+ * files that exist, each row rendered with the template as one document
+ * (question and answer), memorise preset (order 4 cannot tie an answer to
+ * its question).
  */
 static int train_ngram(const char *data, const char *split, const struct uh_tofu_template *t,
 		       bool quiet, struct uh_ngram **out, char *path, size_t plen, struct uh_err *err)
 {
-	struct uh_tofu_rows rows;
 	struct uh_ngram_opts no;
-	char **docs;
+	char **docs = NULL, bg[4200];
+	size_t n = 0, n_split;
 	double t0 = uh_progress_now();
 	int rc;
 
@@ -374,29 +411,23 @@ static int train_ngram(const char *data, const char *split, const struct uh_tofu
 	if (!is_file(path))
 		return uh_err_set(err, UH_EINVAL, "cannot train the embedded model: no '%s' (the train "
 				  "split '%s' must be a {question, answer} file in the data folder)", path, split);
-	rc = uh_tofu_read_qa(path, &rows, err);
-	if (rc)
-		return rc;
-	docs = calloc(rows.n, sizeof(*docs));
-	if (!docs) {
-		uh_tofu_rows_release(&rows);
-		return uh_err_set(err, UH_ENOMEM, "out of memory");
+	rc = add_documents(path, t, &docs, &n, err);
+	n_split = n;
+	for (size_t i = 0; !rc && i < sizeof(background_splits) / sizeof(background_splits[0]); i++) {
+		snprintf(bg, sizeof(bg), "%s/%s.json", data, background_splits[i]);
+		if (is_file(bg))
+			rc = add_documents(bg, t, &docs, &n, err);
 	}
-	for (size_t i = 0; i < rows.n && !rc; i++)
-		if (!(docs[i] = uh_tofu_render_document(t, rows.rows[i].question, rows.rows[i].answer)))
-			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
 	uh_ngram_opts_memorise(&no);
 	if (!rc)
-		rc = uh_ngram_train((const char *const *)docs, rows.n, &no, out, err);
+		rc = uh_ngram_train((const char *const *)docs, n, &no, out, err);
 	if (!rc && !quiet)
-		fprintf(stderr, "uh run: trained the n-gram model on %s (%zu documents, %s) in %.2fs\n",
-			split, rows.n, uh_ngram_id(*out), uh_progress_now() - t0);
-	for (size_t i = 0; i < rows.n; i++)
+		fprintf(stderr, "uh run: trained the n-gram model on %s (%zu documents) and background "
+			"knowledge (%zu documents), %s, in %.2fs\n", split, n_split, n - n_split,
+			uh_ngram_id(*out), uh_progress_now() - t0);
+	for (size_t i = 0; i < n; i++)
 		free(docs[i]);
 	free(docs);
-	uh_tofu_rows_release(&rows);
-	if (rc)
-		uh_err_prefix(err, "training on '%s': ", path);
 	return rc;
 }
 
