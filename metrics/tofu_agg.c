@@ -490,6 +490,18 @@ static int tr_scores(const struct uh_ou_eval *ev, const char *name, double **sco
 	return 0;
 }
 
+const double *uh_ou_rouge_column(const struct uh_ou_metric *m)
+{
+	/*
+	 * The rouge_type of the metric's config: configs/eval/muse_metrics/
+	 * {forget,retain}_knowmem_ROUGE.yaml and forget_verbmem_ROUGE.yaml say
+	 * rougeL_f1, every TOFU ROUGE config (configs/eval/tofu_metrics) rougeL_recall.
+	 */
+	if (strstr(m->name, "knowmem_ROUGE") || strstr(m->name, "verbmem_ROUGE"))
+		return m->rougeL_f1;
+	return m->rougeL_recall;
+}
+
 /* Whether the result was computed with a retain model's logs at hand. */
 static bool had_reference(const struct uh_ou_eval *ev)
 {
@@ -559,7 +571,7 @@ int uh_tofu_agg_ou_recompute(const struct uh_ou_eval *ev, const struct uh_ou_eva
 		rc = uh_ou_mean(m->prob, m->n * m->k, out, err);
 		break;
 	case UH_OU_ROUGE:
-		rc = uh_ou_mean(m->rougeL_recall, m->n, out, err);
+		rc = uh_ou_mean(uh_ou_rouge_column(m), m->n, out, err);
 		break;
 	case UH_OU_MIA:
 		rc = uh_ou_mia_auc(m->forget_score, m->n_forget, m->holdout_score, m->n_holdout,
@@ -621,6 +633,19 @@ int uh_tofu_agg_ou_recompute(const struct uh_ou_eval *ev, const struct uh_ou_eva
 	return 0;
 }
 
+/*
+ * A MUSE log keeps no trace of the retain model its privleak was computed
+ * against (a TOFU log has forget_quality); without ref, privleak is
+ * recomputed against ref_value 0.5, open-unlearning's default.
+ */
+static const char *privleak_hint(const char *name, const struct uh_ou_eval *ref)
+{
+	if (strcmp(name, "privleak") || ref)
+		return "";
+	return " (with ref_value 0.5: if it was computed against a retain model's min-k AUC, "
+	       "give that model's logs as the reference)";
+}
+
 static bool close_enough(double stored, double got, double rtol)
 {
 	if (stored == got)
@@ -657,8 +682,8 @@ int uh_tofu_agg_ou_verify(const struct uh_ou_eval *ev, const struct uh_ou_eval *
 			continue;
 		if (!close_enough(m->agg_value, got, tol))
 			return uh_err_set(err, UH_EINVAL,
-					  "ou metric '%s': stored agg_value %.17g but value_by_index gives %.17g",
-					  m->name, m->agg_value, got);
+					  "ou metric '%s': stored agg_value %.17g but value_by_index gives %.17g%s",
+					  m->name, m->agg_value, got, privleak_hint(m->name, ref));
 		checked++;
 	}
 	for (size_t i = 0; ev->has_summary && i < ev->n_summary; i++) {
@@ -677,8 +702,8 @@ int uh_tofu_agg_ou_verify(const struct uh_ou_eval *ev, const struct uh_ou_eval *
 			continue;
 		if (!close_enough(s->value, got, tol))
 			return uh_err_set(err, UH_EINVAL,
-					  "ou summary metric '%s': stored %.17g but value_by_index gives %.17g",
-					  s->name, s->value, got);
+					  "ou summary metric '%s': stored %.17g but value_by_index gives %.17g%s",
+					  s->name, s->value, got, privleak_hint(s->name, ref));
 		checked++;
 	}
 	if (n_checked)

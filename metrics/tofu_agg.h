@@ -152,6 +152,13 @@ int uh_ou_mia_auc(const double *forget, size_t n_forget, const double *holdout,
 double uh_ou_privleak(double auc, bool has_ref, double ref_auc);
 
 /*
+ * The per-item ROUGE values a UH_OU_ROUGE metric aggregates, as its
+ * open-unlearning config's rouge_type says: rougeL_f1 for MUSE's
+ * *_knowmem_ROUGE and *_verbmem_ROUGE, rougeL_recall for TOFU's. Borrowed.
+ */
+const double *uh_ou_rouge_column(const struct uh_ou_metric *m);
+
+/*
  * Recompute the agg_value of metric `name` of ev from its value_by_index (and
  * the other metrics it is built from), as open-unlearning does. ref is the
  * retain model's result (for forget_quality and privleak), or NULL. Without
