@@ -1,5 +1,5 @@
 /*
- * sha256.c - SHA-256 (FIPS 180-4), streamed over a file.
+ * sha256.c - SHA-256 (FIPS 180-4), streamed over a file or fed in pieces.
  */
 #include "harness/sha256.h"
 
@@ -7,13 +7,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-struct sha256 {
-	uint32_t h[8];
-	uint64_t len;
-	unsigned char buf[64];
-	size_t fill;
-};
 
 static const uint32_t sha_k[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -31,7 +24,7 @@ static uint32_t ror(uint32_t x, int n)
 	return (x >> n) | (x << (32 - n));
 }
 
-static void sha256_block(struct sha256 *s, const unsigned char *p)
+static void sha256_block(struct uh_sha256 *s, const unsigned char *p)
 {
 	uint32_t w[64], a, b, c, d, e, f, g, h;
 
@@ -57,7 +50,7 @@ static void sha256_block(struct sha256 *s, const unsigned char *p)
 	s->h[4] += e; s->h[5] += f; s->h[6] += g; s->h[7] += h;
 }
 
-static void sha256_init(struct sha256 *s)
+void uh_sha256_init(struct uh_sha256 *s)
 {
 	static const uint32_t h0[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
 					0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
@@ -67,7 +60,7 @@ static void sha256_init(struct sha256 *s)
 	s->fill = 0;
 }
 
-static void sha256_update(struct sha256 *s, const void *data, size_t n)
+void uh_sha256_update(struct uh_sha256 *s, const void *data, size_t n)
 {
 	const unsigned char *p = data;
 
@@ -86,40 +79,53 @@ static void sha256_update(struct sha256 *s, const void *data, size_t n)
 	}
 }
 
-/* Finish into 64 hex digits + NUL. */
-static void sha256_hex(struct sha256 *s, char hex[65])
+void uh_sha256_final(struct uh_sha256 *s, unsigned char out[32])
 {
 	uint64_t bits = s->len * 8;
 	unsigned char pad = 0x80, len8[8];
 
-	sha256_update(s, &pad, 1);
+	uh_sha256_update(s, &pad, 1);
 	pad = 0;
 	while (s->fill != 56)
-		sha256_update(s, &pad, 1);
+		uh_sha256_update(s, &pad, 1);
 	for (int i = 0; i < 8; i++)
 		len8[i] = (unsigned char)(bits >> (56 - 8 * i));
-	sha256_update(s, len8, 8);
+	uh_sha256_update(s, len8, 8);
 	for (int i = 0; i < 8; i++)
-		snprintf(hex + 8 * i, 9, "%08x", (unsigned)s->h[i]);
+		for (int k = 0; k < 4; k++)
+			out[4 * i + k] = (unsigned char)(s->h[i] >> (24 - 8 * k));
+}
+
+void uh_sha256_hex(const unsigned char digest[32], char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = digits[digest[i] >> 4];
+		hex[2 * i + 1] = digits[digest[i] & 15];
+	}
+	hex[64] = '\0';
 }
 
 int uh_sha256_file(const char *path, char hex[65], struct uh_err *err)
 {
 	unsigned char buf[1 << 16];
-	struct sha256 s;
+	struct uh_sha256 s;
+	unsigned char digest[32];
 	FILE *f = fopen(path, "rb");
 	size_t n;
 
 	if (!f)
 		return uh_err_set(err, UH_EIO, "cannot read '%s': %s", path, strerror(errno));
-	sha256_init(&s);
+	uh_sha256_init(&s);
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		sha256_update(&s, buf, n);
+		uh_sha256_update(&s, buf, n);
 	if (ferror(f)) {
 		fclose(f);
 		return uh_err_set(err, UH_EIO, "error reading '%s'", path);
 	}
 	fclose(f);
-	sha256_hex(&s, hex);
+	uh_sha256_final(&s, digest);
+	uh_sha256_hex(digest, hex);
 	return 0;
 }
