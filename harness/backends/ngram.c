@@ -1298,6 +1298,100 @@ void uh_ngram_gen_release(struct uh_gen_res *res)
 	res->text = NULL;
 }
 
+/* ------------------------------------------------------------ token-id prompts */
+
+/* G_0 of step(): the product of the gammas of the contexts in hc, in step's order. */
+static double backoff_weight(const struct uh_ngram *m, const struct hctx *hc)
+{
+	double G = 1.0;
+
+	for (size_t j = hc->J; j >= 1; j--) {
+		uint32_t ci = m->nodes[hc->cx[j]].ctx;
+
+		if (ci != NONE)
+			G *= m->ctxs[ci].gamma;
+	}
+	return G;
+}
+
+/*
+ * Insert (w, v) into the descending top list of at most k entries (ties:
+ * lowest id first, and ids arrive in increasing order, so a tie never moves
+ * an earlier id down).
+ */
+static void top_insert(uint32_t *ids, double *vals, size_t *n, size_t k, uint32_t w, double v)
+{
+	size_t i;
+
+	if (*n == k && !(v > vals[k - 1]))
+		return;
+	i = *n < k ? (*n)++ : k - 1;
+	while (i > 0 && v > vals[i - 1]) {
+		ids[i] = ids[i - 1];
+		vals[i] = vals[i - 1];
+		i--;
+	}
+	ids[i] = w;
+	vals[i] = v;
+}
+
+int uh_ngram_score_ids(const struct uh_ngram *m, const int32_t *ids, size_t n, size_t k,
+		       double *lp, uint8_t *greedy, int32_t *top_ids, double *top_lps,
+		       struct uh_err *err)
+{
+	uint32_t bos = UH_NGRAM_BOS;
+	struct scratch sc;
+	struct hctx hc;
+	uint32_t *tid = NULL;
+	double *tval = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] < 0 || (uint32_t)ids[i] >= m->ntok || ids[i] == UH_NGRAM_BOS)
+			return uh_err_set(err, UH_EINVAL,
+					  "token id %ld at position %zu is %s (valid: 0 and 2..%zu)",
+					  (long)ids[i], i,
+					  ids[i] == UH_NGRAM_BOS ? "the beginning-of-text id, which is never predicted"
+								  : "out of the vocabulary",
+					  (size_t)m->ntok - 1);
+	if (n < 2)
+		return 0;
+	if (scratch_init(&sc, m) < 0 || (k && (!(tid = malloc(k * sizeof(*tid))) ||
+					     !(tval = malloc(k * sizeof(*tval)))))) {
+		scratch_release(&sc);
+		free(tid);
+		return uh_err_set(err, UH_ENOMEM, "ngram: out of memory");
+	}
+	hctx_init(m, &bos, 1, &hc);
+	hctx_push(m, &hc, (uint32_t)ids[0]);
+	for (size_t i = 1; i < n; i++) {
+		uint32_t w = (uint32_t)ids[i], best;
+		double p = step(m, &hc, w, &sc, &best);
+
+		lp[i - 1] = log(p);
+		greedy[i - 1] = best == w;
+		if (k) {
+			/* the same sums step() forms: children's acc + G p1, else 0.0 + G p1 */
+			double G = backoff_weight(m, &hc);
+			size_t nt = 0;
+
+			for (uint32_t x = UH_NGRAM_EOS; x < m->ntok; x++) {
+				double v = (sc.stamp[x] == sc.epoch ? sc.acc[x] : 0.0) + G * m->p1[x];
+
+				top_insert(tid, tval, &nt, k, x, v);
+			}
+			for (size_t j = 0; j < k; j++) {
+				top_ids[(i - 1) * k + j] = j < nt ? (int32_t)tid[j] : -1;
+				top_lps[(i - 1) * k + j] = j < nt ? log(tval[j]) : -INFINITY;
+			}
+		}
+		hctx_push(m, &hc, w);
+	}
+	scratch_release(&sc);
+	free(tid);
+	free(tval);
+	return 0;
+}
+
 /* ------------------------------------------------------------ backend table */
 
 static void errcopy(char *errbuf, size_t errlen, const struct uh_err *e)
@@ -1459,11 +1553,67 @@ static int be_tokenize(void *state, const char *text, int64_t *n_tokens, char *e
 	return 0;
 }
 
+static int be_encode(void *state, const char *text, int32_t **ids, size_t *n, char *errbuf,
+		     size_t errlen)
+{
+	struct uh_err e;
+	int rc;
+
+	uh_err_clear(&e);
+	rc = uh_ngram_tokenize(state, text, ids, n, &e);
+	if (rc < 0)
+		errcopy(errbuf, errlen, &e);
+	return rc;
+}
+
+/* The concatenation of the pieces; the specials decode to "", out-of-range ids are errors. */
+static int be_decode(void *state, const int32_t *ids, size_t n, char **text, char *errbuf,
+		     size_t errlen)
+{
+	const struct uh_ngram *m = state;
+	struct strbuf out = {0};
+
+	*text = NULL;
+	if (strbuf_add(&out, "", 0) < 0)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] < 0 || (uint32_t)ids[i] >= m->ntok) {
+			if (errbuf && errlen)
+				snprintf(errbuf, errlen, "ngram: token id %ld at position %zu is out of the vocabulary (0..%zu)",
+					 (long)ids[i], i, (size_t)m->ntok - 1);
+			free(out.s);
+			return UH_EINVAL;
+		}
+		if (strbuf_add(&out, m->arena + m->tok_off[ids[i]], m->tok_len[ids[i]]) < 0)
+			goto nomem;
+	}
+	*text = out.s;
+	return 0;
+nomem:
+	free(out.s);
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "ngram: out of memory");
+	return UH_ENOMEM;
+}
+
+static void be_free_buf(void *state, void *p)
+{
+	(void)state;
+	free(p);
+}
+
+static int32_t be_eos_id(void *state)
+{
+	(void)state;
+	return UH_NGRAM_EOS;
+}
+
 static const struct uh_backend_api ngram_api = {
 	.abi_version = UH_BACKEND_ABI_VERSION,
 	.size = sizeof(struct uh_backend_api),
 	.name = "ngram",
-	.caps = UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE | UH_CAN_TOKEN_LOGPROBS,
+	.caps = UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE | UH_CAN_TOKEN_LOGPROBS |
+		UH_CAN_TOKEN_IDS,
 	.open = be_open,
 	.close = be_close,
 	.model_id = be_model_id,
@@ -1472,6 +1622,10 @@ static const struct uh_backend_api ngram_api = {
 	.generate = be_generate,
 	.free_gen = be_free_gen,
 	.tokenize = be_tokenize,
+	.encode = be_encode,
+	.decode = be_decode,
+	.free_buf = be_free_buf,
+	.eos_id = be_eos_id,
 };
 
 const struct uh_backend_api *uh_ngram_backend(void)

@@ -145,7 +145,24 @@ int uh_ngram_generate(const struct uh_ngram *m, const struct uh_gen_req *req,
 void uh_ngram_gen_release(struct uh_gen_res *res);
 
 /*
- * The backend table (name "ngram", SCORE|GENERATE|TOKENIZE|TOKEN_LOGPROBS).
+ * Score token ids as a prompt (uh serve's echo + logprobs): for i = 1..n-1,
+ * lp[i-1] = log p(ids[i] | BOS + ids[0..i)) and greedy[i-1] = whether ids[i]
+ * is the greedy token there; ids[0] is context only. With k > 0 also the k
+ * most likely ids at each position, best first, UNK and BOS excluded as in
+ * the greedy choice: top_ids/top_lps[(i-1)*k + j] (-1 / -INFINITY when V has
+ * fewer). Every value is the double score() computes for that token, so an
+ * actual token that is greedy equals top_lps[(i-1)*k]. Arrays are the
+ * caller's: n-1 entries, (n-1)*k for the top lists. Returns 0, UH_EINVAL (an
+ * id outside 0..V-1, or BOS) or UH_ENOMEM.
+ */
+int uh_ngram_score_ids(const struct uh_ngram *m, const int32_t *ids, size_t n, size_t k,
+		       double *lp, uint8_t *greedy, int32_t *top_ids, double *top_lps,
+		       struct uh_err *err);
+
+/*
+ * The backend table (name "ngram", SCORE|GENERATE|TOKENIZE|TOKEN_LOGPROBS|
+ * TOKEN_IDS: encode = uh_ngram_tokenize, decode = the concatenation of the
+ * pieces (specials decode to ""), eos_id = UH_NGRAM_EOS).
  * open() reads the config keys "train" (a file, as uh_ngram_train_file;
  * required), "order" (default 4) and "discount" (default 1); other keys are
  * errors, cfg->model is ignored. The state is the struct uh_ngram itself: a host that trained a

@@ -767,3 +767,111 @@ int uh_backend_tokenize(struct uh_backend *b, const char *text, int64_t *n_token
 	*n_tokens = k;
 	return 0;
 }
+
+/* ------------------------------------------------------------ token ids */
+
+/* The table is large enough for the token-id members, the bit is set and they are all there. */
+static int need_token_ids(const struct uh_backend *b, struct uh_err *err)
+{
+	const struct uh_backend_api *t = b->api;
+	size_t need = offsetof(struct uh_backend_api, eos_id) + sizeof(t->eos_id);
+	int rc = need_cap(b, UH_CAN_TOKEN_IDS, "handle token ids (no UH_CAN_TOKEN_IDS)", err);
+
+	if (rc < 0)
+		return rc;
+	if (t->size < need)
+		return uh_err_set(err, UH_EINVAL,
+				  "backend '%s' sets UH_CAN_TOKEN_IDS but its table of %u bytes has no token-id members (needs %zu)",
+				  b->name, (unsigned)t->size, need);
+	if (!t->encode || !t->decode || !t->free_buf || !t->eos_id)
+		return uh_err_set(err, UH_EINVAL, "backend '%s' sets UH_CAN_TOKEN_IDS but has no '%s' callback",
+				  b->name, !t->encode ? "encode" : !t->decode ? "decode" :
+				  !t->free_buf ? "free_buf" : "eos_id");
+	return 0;
+}
+
+int uh_backend_encode(struct uh_backend *b, const char *text, int32_t **ids, size_t *n,
+		      struct uh_err *err)
+{
+	char errbuf[UH_ERR_MSG_MAX];
+	int32_t *got = NULL;
+	size_t k = 0;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if ((rc = need_token_ids(b, err)) < 0)
+		return rc;
+	if (!text)
+		return uh_err_set(err, UH_EINVAL, "encode: NULL text");
+	errbuf[0] = '\0';
+	rc = b->api->encode(b->state, text, &got, &k, errbuf, sizeof(errbuf));
+	if (rc != 0) {
+		errbuf[sizeof(errbuf) - 1] = '\0';
+		return callback_failed(b->api, b->name, "encode", rc, errbuf, UH_EIO, err);
+	}
+	if (k > (size_t)max_score_tokens(strlen(text), 0) || (k && !got)) {
+		rc = uh_err_set(err, UH_EINVAL, "backend '%s' encode: %zu ids%s for a text of %zu bytes",
+				b->name, k, k && !got ? " in a NULL array" : "", strlen(text));
+		goto out;
+	}
+	for (size_t i = 0; i < k; i++)
+		if (got[i] < 0) {
+			rc = uh_err_set(err, UH_EINVAL, "backend '%s' encode: id %zu is %ld", b->name, i,
+					(long)got[i]);
+			goto out;
+		}
+	if (k) {
+		*ids = malloc(k * sizeof(**ids));
+		if (!*ids) {
+			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(*ids, got, k * sizeof(**ids));
+	}
+	*n = k;
+out:
+	if (got)
+		b->api->free_buf(b->state, got);
+	return rc;
+}
+
+int uh_backend_decode(struct uh_backend *b, const int32_t *ids, size_t n, char **text,
+		      struct uh_err *err)
+{
+	char errbuf[UH_ERR_MSG_MAX];
+	char *got = NULL;
+	int rc;
+
+	*text = NULL;
+	if ((rc = need_token_ids(b, err)) < 0)
+		return rc;
+	if (n && !ids)
+		return uh_err_set(err, UH_EINVAL, "decode: NULL ids");
+	errbuf[0] = '\0';
+	rc = b->api->decode(b->state, ids, n, &got, errbuf, sizeof(errbuf));
+	if (rc != 0) {
+		errbuf[sizeof(errbuf) - 1] = '\0';
+		return callback_failed(b->api, b->name, "decode", rc, errbuf, UH_EIO, err);
+	}
+	if (!got)
+		return uh_err_set(err, UH_EINVAL, "backend '%s' decode: text is NULL", b->name);
+	*text = strdup(got);
+	b->api->free_buf(b->state, got);
+	if (!*text)
+		return uh_err_set(err, UH_ENOMEM, "out of memory");
+	return 0;
+}
+
+int uh_backend_eos_id(struct uh_backend *b, int32_t *id, struct uh_err *err)
+{
+	int rc;
+
+	*id = -1;
+	if ((rc = need_token_ids(b, err)) < 0)
+		return rc;
+	*id = b->api->eos_id(b->state);
+	if (*id < 0)
+		return uh_err_set(err, UH_EINVAL, "backend '%s' eos_id is %ld", b->name, (long)*id);
+	return 0;
+}

@@ -81,4 +81,24 @@ int uh_backend_tokenize(struct uh_backend *b, const char *text, int64_t *n_token
 /* Whether the backend has every capability bit in caps. */
 int uh_backend_has(const struct uh_backend *b, uint32_t caps);
 
+/*
+ * Token ids (UH_CAN_TOKEN_IDS, and a table large enough to hold encode,
+ * decode, free_buf and eos_id, else UH_EINVAL naming what is missing).
+ *
+ * uh_backend_encode: the ids of text without special tokens. *ids is
+ * malloc'd and the caller's (free(); NULL when *n is 0). Fails with UH_EINVAL
+ * when the backend returns a negative id or more ids than strlen(text) + 8.
+ *
+ * uh_backend_decode: the text of ids[0..n), malloc'd and the caller's. It is
+ * what the backend returned, NUL-terminated; it need not be valid UTF-8 (one
+ * id of a byte-level tokenizer may be part of a character).
+ *
+ * uh_backend_eos_id: the end-of-text id (>= 0, else UH_EINVAL).
+ */
+int uh_backend_encode(struct uh_backend *b, const char *text, int32_t **ids, size_t *n,
+		      struct uh_err *err);
+int uh_backend_decode(struct uh_backend *b, const int32_t *ids, size_t n, char **text,
+		      struct uh_err *err);
+int uh_backend_eos_id(struct uh_backend *b, int32_t *id, struct uh_err *err);
+
 #endif
