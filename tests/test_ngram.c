@@ -538,7 +538,8 @@ Test(ngram, backend_table_and_training_files)
 	cr_expect_eq(api->abi_version, UH_BACKEND_ABI_VERSION);
 	cr_expect_eq(api->size, sizeof(struct uh_backend_api));
 	cr_expect_str_eq(api->name, "ngram");
-	cr_expect_eq(api->caps, UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE | UH_CAN_TOKEN_LOGPROBS);
+	cr_expect_eq(api->caps, UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE | UH_CAN_TOKEN_LOGPROBS |
+				 UH_CAN_TOKEN_IDS);
 
 	cr_assert_eq(open_with(keys, vals, 2, &st, eb, sizeof(eb)), 0, "%s", eb);
 	cr_expect_str_eq(api->model_id(st), uh_ngram_id(ref));
