@@ -10,6 +10,7 @@
  * with Forget Quality against it (or against --reference / --reference-logs);
  * print the TOFU table, the run ids and the database.
  */
+#include "harness/backends/cache.h"
 #include "harness/backends/ngram.h"
 #include "harness/backends/registry.h"
 #include "harness/cmds.h"
@@ -17,6 +18,7 @@
 #include "harness/progress.h"
 #include "harness/run.h"
 #include "harness/tofu_store.h"
+#include "results/cache.h"
 #include "results/store.h"
 #include "suites/synth_tofu.h"
 #include "suites/tofu.h"
@@ -77,6 +79,10 @@ static const char usage_text[] =
 	"  --seed S              seed of the synthetic data, stored with the run (default 0)\n"
 	"  --batch N             requests per backend call (default 64)\n"
 	"  --tag T               free-form tag stored with the run\n"
+	"  --no-cache            do not use the request cache (by default every answer\n"
+	"                        is kept in the database as soon as it arrives, and a\n"
+	"                        rerun of a command, e.g. after a crash, asks the\n"
+	"                        backend only for what is missing)\n"
 	"  --quiet               no progress on stderr\n"
 	"\n"
 	"examples:\n"
@@ -103,6 +109,7 @@ struct opts {
 	size_t batch;
 	int authors;
 	bool quiet;
+	bool no_cache;
 };
 
 static void opts_release(struct opts *o)
@@ -177,6 +184,10 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 		}
 		if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
 			o->quiet = true;
+			continue;
+		}
+		if (!strcmp(a, "--no-cache")) {
+			o->no_cache = true;
 			continue;
 		}
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
@@ -548,6 +559,7 @@ struct ctx {
 	const char *cmdline;
 	const char *data;
 	bool synthetic;
+	const struct uh_cache_stats *cache;  /* NULL with --no-cache */
 };
 
 static int evaluate(struct ctx *c, struct uh_backend *b, const char *model, const char *role,
@@ -562,7 +574,7 @@ static int evaluate(struct ctx *c, struct uh_backend *b, const char *model, cons
 	struct uh_run_tofu_opts ro = {
 		.model = model, .tag = o->tag,
 		.has_seed = true, .seed = (int64_t)o->seed, .batch = o->batch, .quiet = o->quiet,
-		.label = role, .command_line = c->cmdline,
+		.label = role, .command_line = c->cmdline, .cache = c->cache,
 	};
 
 	/* the reference run is tagged as such, after the user's tag if any */
@@ -599,6 +611,45 @@ static void print_result(const struct uh_run_tofu_result *res, const char *model
 	uh_tofu_print_table(stdout, &res->ev, &res->fq, model, split);
 }
 
+/* ================================================================ the request cache */
+
+static void warn_stderr(void *ctx, const char *msg)
+{
+	fprintf(stderr, "uh run: warning: %s\n", msg);
+}
+
+/*
+ * *use is b, or b behind the request cache (in *cb) when there is one. cfg
+ * is what b was opened with (it joins the cache identity of a backend that
+ * has no model id).
+ */
+static int through_cache(struct uh_cache *cache, struct uh_backend *b, struct uh_backend *cb,
+			 const struct uh_backend_config *cfg, struct uh_backend **use,
+			 struct uh_err *err)
+{
+	*use = b;
+	if (!cache)
+		return 0;
+	if (uh_cache_backend_wrap(cb, b, cache, cfg, err))
+		return err->code;
+	*use = cb;
+	return 0;
+}
+
+/*
+ * The registry reports any failure of a wrapped backend as an i/o error;
+ * behind the cache, keep the backend's own code (an impossible answer is
+ * UH_EINVAL, exit status 2, with or without the cache).
+ */
+static int failure_code(const struct uh_backend *use, int rc, struct uh_err *err)
+{
+	int inner = uh_cache_backend_inner_code(use);
+
+	if (rc == UH_EIO && inner < 0)
+		rc = err->code = inner;
+	return rc;
+}
+
 /* ================================================================ the command */
 
 int uh_cmd_run(int argc, char **argv)
@@ -608,7 +659,9 @@ int uh_cmd_run(int argc, char **argv)
 	struct uh_store *st = NULL;
 	struct uh_tofu_template tpl = { 0 };
 	struct uh_tofu_suite suite = { 0 };
-	struct uh_backend model_b = { 0 }, ref_b = { 0 };
+	struct uh_backend model_b = { 0 }, ref_b = { 0 }, model_cb = { 0 }, ref_cb = { 0 };
+	struct uh_backend *model_use = &model_b, *ref_use = &ref_b;
+	struct uh_cache *cache = NULL;
 	struct uh_run_tofu_result model_res = { 0 }, ref_res = { 0 };
 	struct reference ref = { 0 };
 	enum uh_tofu_profile profile;
@@ -685,9 +738,17 @@ int uh_cmd_run(int argc, char **argv)
 		goto fail;
 	}
 
+	/* the request cache lives in the same file, on its own connection */
+	if (!o.no_cache && strcmp(db, ":memory:")) {
+		if ((rc = uh_cache_open(&cache, db, 0, &err)))
+			goto fail;
+		uh_cache_set_warn(cache, warn_stderr, NULL);
+	}
+
 	{
 		struct ctx c = { .o = &o, .st = st, .suite = &suite, .tpl = &tpl, .cmdline = cmdline,
-				 .data = data, .synthetic = !o.data };
+				 .data = data, .synthetic = !o.data,
+				 .cache = cache ? uh_cache_stats(cache) : NULL };
 		const char *train_split = o.train_split ? o.train_split : "full";
 
 		/* 3. the models */
@@ -701,6 +762,8 @@ int uh_cmd_run(int argc, char **argv)
 				uh_ngram_free(m);
 				goto fail;
 			}
+			if ((rc = through_cache(cache, &model_b, &model_cb, NULL, &model_use, &err)))
+				goto fail;
 			snprintf(model_name, sizeof(model_name), "%s", o.model ? o.model : "");
 			if (!o.model)
 				snprintf(model_name, sizeof(model_name), "ngram:%s", train_split);
@@ -712,12 +775,16 @@ int uh_cmd_run(int argc, char **argv)
 					uh_ngram_free(m);
 					goto fail;
 				}
+				if ((rc = through_cache(cache, &ref_b, &ref_cb, NULL, &ref_use, &err)))
+					goto fail;
 				snprintf(ref_name, sizeof(ref_name), "ngram:%s", retain);
 				/* 4a. the reference, stored as its own run */
-				rc = evaluate(&c, &ref_b, ref_name, "reference", ref_train_path, retain, NULL,
+				rc = evaluate(&c, ref_use, ref_name, "reference", ref_train_path, retain, NULL,
 					      &ref_res, &err);
-				if (rc)
+				if (rc) {
+					rc = failure_code(ref_use, rc, &err);
 					goto fail;
+				}
 				ref.has = true;
 				ref.n = ref_res.ev.n_fq;
 				ref.is_ou = profile == UH_TOFU_PROFILE_OU;
@@ -738,17 +805,20 @@ int uh_cmd_run(int argc, char **argv)
 				.values = o.opt_vals, .n = o.n_opts,
 			};
 
-			if ((rc = uh_backend_open(&model_b, o.backend, &cfg, &err)))
+			if ((rc = uh_backend_open(&model_b, o.backend, &cfg, &err)) ||
+			    (rc = through_cache(cache, &model_b, &model_cb, &cfg, &model_use, &err)))
 				goto fail;
 			snprintf(model_name, sizeof(model_name), "%s",
 				 o.model ? o.model : uh_backend_model_id(&model_b));
 		}
 
 		/* 4b. the model under test */
-		rc = evaluate(&c, &model_b, model_name, "model", embedded ? train_path : NULL,
+		rc = evaluate(&c, model_use, model_name, "model", embedded ? train_path : NULL,
 			      embedded ? train_split : NULL, &ref, &model_res, &err);
-		if (rc)
+		if (rc) {
+			rc = failure_code(model_use, rc, &err);
 			goto fail;
+		}
 	}
 
 	/* 5. the table */
@@ -762,6 +832,12 @@ int uh_cmd_run(int argc, char **argv)
 		       ref_res.ev.stats.model_utility);
 	printf("model run %lld (%s, %zu requests, %zu unique, %.2fs)\n", (long long)model_res.run_id,
 	       model_name, model_res.n_requests, model_res.n_unique, model_res.seconds);
+	if (cache)
+		printf("cache: %llu hits, %llu misses\n",
+		       (unsigned long long)uh_cache_stats(cache)->hits,
+		       (unsigned long long)uh_cache_stats(cache)->misses);
+	else
+		printf("cache: off\n");
 	printf("stored in %s\n", uh_store_path(st));
 	fflush(stdout);
 	rc = 0;
@@ -772,8 +848,11 @@ fail:
 out:
 	uh_run_tofu_result_release(&model_res);
 	uh_run_tofu_result_release(&ref_res);
+	uh_backend_close(&model_cb);
+	uh_backend_close(&ref_cb);
 	uh_backend_close(&model_b);
 	uh_backend_close(&ref_b);
+	uh_cache_close(cache);
 	reference_release(&ref);
 	uh_store_close(st);
 	uh_tofu_suite_release(&suite);

@@ -429,6 +429,11 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 	rc = uh_tofu_requests_build(s, t, &rq, err);
 	if (rc)
 		return rc;
+	if (o->cache) {
+		res->has_cache = true;
+		res->cache_hits = o->cache->hits;
+		res->cache_misses = o->cache->misses;
+	}
 	if ((rc = total_length_budget(b, &rq, err)))
 		goto out;
 
@@ -442,6 +447,10 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 	res->seconds = uh_progress_now() - t0;
 	res->n_requests = rq.n_score + rq.n_gen;
 	res->n_unique = ans.n_unique_score + ans.n_unique_gen;
+	if (o->cache) {
+		res->cache_hits = o->cache->hits - res->cache_hits;
+		res->cache_misses = o->cache->misses - res->cache_misses;
+	}
 
 	/* 3. per-item values, then the table */
 	rc = uh_tofu_answers_to_log(s, &rq, ans.score, ans.gen, &res->log, ou ? &ex : NULL, err);
@@ -468,7 +477,7 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 
 	/* 5. one transaction */
 	{
-		char batch[32], counts[96], secs[32];
+		char batch[32], counts[96], secs[32], cache[64];
 		const char *keys[32], *values[32];
 		size_t n = 0;
 		struct uh_store_run_info info = {
@@ -498,6 +507,11 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 		PAIR("backend_seconds", secs);
 		if (o->command_line)
 			PAIR("command", o->command_line);
+		if (o->cache) {
+			snprintf(cache, sizeof(cache), "%llu hits, %llu misses",
+				 (unsigned long long)res->cache_hits, (unsigned long long)res->cache_misses);
+			PAIR("request_cache", cache);
+		}
 		for (size_t i = 0; i < o->n_prov && n < sizeof(keys) / sizeof(keys[0]); i++)
 			PAIR(o->prov_keys[i], o->prov_values[i]);
 #undef PAIR

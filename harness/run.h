@@ -23,6 +23,7 @@
 #include "harness/err.h"
 #include "harness/progress.h"
 #include "harness/tofu_store.h"
+#include "results/cache.h"
 #include "results/store.h"
 #include "suites/tofu.h"
 
@@ -88,6 +89,8 @@ struct uh_run_tofu_opts {
 	size_t n_prov;
 	const char *const *extra_files;
 	size_t n_extra_files;
+	/* the counters of the request cache b answers through (harness/backends/cache.h), or NULL */
+	const struct uh_cache_stats *cache;
 };
 
 struct uh_run_tofu_result {
@@ -99,6 +102,8 @@ struct uh_run_tofu_result {
 	double mia_auc;
 	size_t n_requests, n_unique; /* score + generate, before and after dedupe */
 	double seconds;              /* requests through the backend */
+	bool has_cache;              /* o->cache was given: */
+	uint64_t cache_hits, cache_misses; /* this run's lookups (tokenize included) */
 };
 
 /*
