@@ -802,3 +802,309 @@ out:
 	sqlite3_finalize(s);
 	return rc;
 }
+
+/* ------------------------------------------------------------- report queries */
+
+/*
+ * The WHERE clause and LIMIT for a run query, from constant fragments (only
+ * which placeholders appear depends on q), so every value is bound.
+ * Placeholders: ?1 suite, ?2 split, ?3 model, ?4 tag, ?5 source prefix,
+ * ?6 limit (-1: none).
+ */
+static void query_where(const struct uh_store_run_query *q, char *buf, size_t size)
+{
+	static const char *const frag[5] = {
+		"suite = ?1", "split = ?2", "model = ?3",
+		"instr(' ' || tag || ' ', ' ' || ?4 || ' ') > 0",
+		"substr(source, 1, length(?5)) = ?5",
+	};
+	const char *v[5] = { 0 };
+	int where = 0;
+
+	if (q) {
+		v[0] = q->suite;
+		v[1] = q->split;
+		v[2] = q->model;
+		v[3] = q->tag;
+		v[4] = q->source_prefix;
+	}
+	buf[0] = '\0';
+	for (int i = 0; i < 5; i++) {
+		if (!v[i])
+			continue;
+		strncat(buf, where ? " AND " : " WHERE ", size - strlen(buf) - 1);
+		strncat(buf, frag[i], size - strlen(buf) - 1);
+		where = 1;
+	}
+	strncat(buf, " ORDER BY created DESC, id DESC LIMIT ?6", size - strlen(buf) - 1);
+}
+
+static int bind_query(struct uh_store *st, sqlite3_stmt *s, const struct uh_store_run_query *q,
+		      struct uh_err *err)
+{
+	int b = SQLITE_OK;
+
+	if (q) {
+		if (!b && q->suite) b = bind_text(s, 1, q->suite);
+		if (!b && q->split) b = bind_text(s, 2, q->split);
+		if (!b && q->model) b = bind_text(s, 3, q->model);
+		if (!b && q->tag) b = bind_text(s, 4, q->tag);
+		if (!b && q->source_prefix) b = bind_text(s, 5, q->source_prefix);
+	}
+	if (!b)
+		b = sqlite3_bind_int64(s, 6, q && q->limit ? (sqlite3_int64)q->limit : -1);
+	if (b != SQLITE_OK)
+		return db_err(st, err, "binding run query");
+	return 0;
+}
+
+enum query_kind { Q_RUNS, Q_METRICS };
+
+static int prepare_query(struct uh_store *st, enum query_kind kind, const struct uh_store_run_query *q,
+			 const char *prefix, sqlite3_stmt **s, struct uh_err *err)
+{
+	char where[512], sql[1024];
+
+	query_where(q, where, sizeof(where));
+	if (kind == Q_RUNS)
+		snprintf(sql, sizeof(sql), "%sSELECT " RUN_COLS " FROM runs%s", prefix, where);
+	else
+		snprintf(sql, sizeof(sql),
+			 "%sSELECT m.run_id, m.name, m.value, m.ci_lo, m.ci_hi, m.n"
+			 " FROM (SELECT id, created FROM runs%s) AS r"
+			 " JOIN metrics AS m ON m.run_id = r.id"
+			 " ORDER BY r.created DESC, r.id DESC, m.name", prefix, where);
+	if (prepare(st, sql, s, err))
+		return UH_EDB;
+	if (bind_query(st, *s, q, err)) {
+		sqlite3_finalize(*s);
+		*s = NULL;
+		return UH_EDB;
+	}
+	return 0;
+}
+
+int uh_store_runs_query(struct uh_store *st, const struct uh_store_run_query *q,
+			struct uh_store_run_row **rows, size_t *n, struct uh_err *err)
+{
+	struct uh_store_run_row *v = NULL;
+	size_t cnt = 0, cap = 0;
+	sqlite3_stmt *s;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (prepare_query(st, Q_RUNS, q, "", &s, err))
+		return UH_EDB;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			struct uh_store_run_row *nv = realloc(v, nc * sizeof(*nv));
+
+			if (!nv)
+				goto nomem;
+			v = nv;
+			cap = nc;
+		}
+		if (read_run_row(s, &v[cnt]))
+			goto nomem;
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_err(st, err, "querying runs");
+		sqlite3_finalize(s);
+		uh_store_run_rows_free(v, cnt);
+		return rc;
+	}
+	sqlite3_finalize(s);
+	*rows = v;
+	*n = cnt;
+	return 0;
+
+nomem:
+	sqlite3_finalize(s);
+	uh_store_run_rows_free(v, cnt);
+	return uh_err_set(err, UH_ENOMEM, "out of memory querying runs");
+}
+
+int uh_store_metrics_each(struct uh_store *st, const struct uh_store_run_query *q,
+			  uh_store_metric_fn fn, void *ctx, struct uh_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prepare_query(st, Q_METRICS, q, "", &s, err))
+		return UH_EDB;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct uh_store_metric_row m;
+		int64_t id = sqlite3_column_int64(s, 0);
+
+		m.name = (char *)sqlite3_column_text(s, 1);
+		if (!m.name) {
+			sqlite3_finalize(s);
+			return uh_err_set(err, UH_ENOMEM, "out of memory reading metrics");
+		}
+		m.value = sqlite3_column_type(s, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 2);
+		m.has_ci = sqlite3_column_type(s, 3) != SQLITE_NULL && sqlite3_column_type(s, 4) != SQLITE_NULL;
+		m.ci_lo = m.has_ci ? sqlite3_column_double(s, 3) : 0;
+		m.ci_hi = m.has_ci ? sqlite3_column_double(s, 4) : 0;
+		m.n = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 5);
+		rc = fn(ctx, id, &m);
+		if (rc) {
+			sqlite3_finalize(s);
+			return rc;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		rc = db_err(st, err, "reading metrics");
+	else
+		rc = 0;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static const char items_all_sql[] =
+	"SELECT task, idx, question, reference, generation, values_json FROM items"
+	" WHERE run_id = ?1 ORDER BY task, idx";
+static const char items_task_sql[] =
+	"SELECT task, idx, question, reference, generation, values_json FROM items"
+	" WHERE run_id = ?1 AND task = ?2 ORDER BY idx";
+
+int uh_store_items_each(struct uh_store *st, int64_t run_id, const char *task,
+			uh_store_item_fn fn, void *ctx, struct uh_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prepare(st, task ? items_task_sql : items_all_sql, &s, err))
+		return UH_EDB;
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK ||
+	    (task && bind_text(s, 2, task) != SQLITE_OK)) {
+		rc = db_err(st, err, "binding item query");
+		sqlite3_finalize(s);
+		return rc;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct uh_store_item_row r;
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+
+		if (!t) {
+			sqlite3_finalize(s);
+			return uh_err_set(err, UH_ENOMEM, "out of memory reading items");
+		}
+		/* Borrowed column texts: valid until the next step, i.e. for the call. */
+		r.task = (char *)t;
+		r.idx = sqlite3_column_int64(s, 1);
+		r.question = (char *)sqlite3_column_text(s, 2);
+		r.reference = (char *)sqlite3_column_text(s, 3);
+		r.generation = (char *)sqlite3_column_text(s, 4);
+		r.values_json = (char *)sqlite3_column_text(s, 5);
+		rc = fn(ctx, &r);
+		if (rc) {
+			sqlite3_finalize(s);
+			return rc;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		rc = db_err(st, err, "reading items");
+	else
+		rc = 0;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int uh_store_items_count(struct uh_store *st, int64_t run_id, int64_t *n, struct uh_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = 0;
+	if (prepare(st, "SELECT count(*) FROM items WHERE run_id = ?1", &s, err))
+		return UH_EDB;
+	if (sqlite3_bind_int64(s, 1, run_id) != SQLITE_OK || sqlite3_step(s) != SQLITE_ROW) {
+		rc = db_err(st, err, "counting items");
+	} else {
+		*n = sqlite3_column_int64(s, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Append the plan of a prepared EXPLAIN QUERY PLAN statement to *out. */
+static int append_plan(struct uh_store *st, sqlite3_stmt *s, const char *name, char **out,
+		       size_t *len, struct uh_err *err)
+{
+	int rc;
+
+	for (int first = 1;; first = 0) {
+		const char *d;
+		size_t dl;
+		char *no;
+		char head[128];
+
+		if (first) {
+			snprintf(head, sizeof(head), "-- %s", name);
+			d = head;
+		} else {
+			rc = sqlite3_step(s);
+			if (rc == SQLITE_DONE)
+				break;
+			if (rc != SQLITE_ROW)
+				return db_err(st, err, "explaining query");
+			d = (const char *)sqlite3_column_text(s, 3);
+		}
+		dl = d ? strlen(d) : 0;
+		no = realloc(*out, *len + dl + 2);
+		if (!no)
+			return uh_err_set(err, UH_ENOMEM, "out of memory explaining query");
+		*out = no;
+		if (dl)
+			memcpy(*out + *len, d, dl);
+		*len += dl;
+		(*out)[(*len)++] = '\n';
+		(*out)[*len] = '\0';
+	}
+	return 0;
+}
+
+int uh_store_report_plan(struct uh_store *st, const struct uh_store_run_query *q, char **plan,
+			 struct uh_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	int rc;
+
+	*plan = NULL;
+	rc = prepare_query(st, Q_RUNS, q, "EXPLAIN QUERY PLAN ", &s, err);
+	if (!rc)
+		rc = append_plan(st, s, "runs", &out, &len, err);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!rc)
+		rc = prepare_query(st, Q_METRICS, q, "EXPLAIN QUERY PLAN ", &s, err);
+	if (!rc)
+		rc = append_plan(st, s, "metrics", &out, &len, err);
+	sqlite3_finalize(s);
+	s = NULL;
+	for (int k = 0; k < 2 && !rc; k++) {
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", k ? items_task_sql : items_all_sql);
+		rc = prepare(st, sql, &s, err);
+		if (!rc && (sqlite3_bind_int64(s, 1, 1) != SQLITE_OK ||
+			    (k && bind_text(s, 2, "forget") != SQLITE_OK)))
+			rc = db_err(st, err, "binding item query");
+		if (!rc)
+			rc = append_plan(st, s, k ? "items of a task" : "items", &out, &len, err);
+		sqlite3_finalize(s);
+		s = NULL;
+	}
+	if (rc) {
+		free(out);
+		return rc;
+	}
+	*plan = out;
+	return 0;
+}

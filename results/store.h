@@ -194,4 +194,60 @@ void uh_store_metric_rows_free(struct uh_store_metric_row *rows, size_t n);
 int uh_store_provenance_get(struct uh_store *st, int64_t run_id, const char *key, char **value,
 			    struct uh_err *err);
 
+/* ------------------------------------------------------------- report queries */
+
+/*
+ * Which runs a report, a gate or `uh list` reads. NULL fields match
+ * anything; tag matches a run whose space-separated tag words include it;
+ * source_prefix matches the start of the source ('import:', 'run').
+ */
+struct uh_store_run_query {
+	const char *suite;
+	const char *split;
+	const char *model;
+	const char *tag;
+	const char *source_prefix;
+	size_t limit;            /* 0: no limit */
+};
+
+/*
+ * Runs matching q (NULL: all), newest first (created, then id); rows as
+ * uh_store_runs_list, freed with uh_store_run_rows_free().
+ */
+int uh_store_runs_query(struct uh_store *st, const struct uh_store_run_query *q,
+			struct uh_store_run_row **rows, size_t *n, struct uh_err *err);
+
+/*
+ * Called once per metric row by uh_store_metrics_each: row and its name are
+ * borrowed for the call. A non-zero return stops the walk and is returned.
+ */
+typedef int (*uh_store_metric_fn)(void *ctx, int64_t run_id, const struct uh_store_metric_row *row);
+
+/*
+ * Every metric of every run matching q (one query, a join on the metrics
+ * primary key), by run (newest first) then name.
+ */
+int uh_store_metrics_each(struct uh_store *st, const struct uh_store_run_query *q,
+			  uh_store_metric_fn fn, void *ctx, struct uh_err *err);
+
+/* As uh_store_metrics_each for the item rows of one run (row borrowed for the call). */
+typedef int (*uh_store_item_fn)(void *ctx, const struct uh_store_item_row *row);
+
+/*
+ * The items of run_id, of task (NULL: every task), ordered by task then
+ * idx, streamed to fn without holding them in memory.
+ */
+int uh_store_items_each(struct uh_store *st, int64_t run_id, const char *task,
+			uh_store_item_fn fn, void *ctx, struct uh_err *err);
+
+/* The number of items of run_id in *n. */
+int uh_store_items_count(struct uh_store *st, int64_t run_id, int64_t *n, struct uh_err *err);
+
+/*
+ * EXPLAIN QUERY PLAN of the queries above for q (runs, metrics join, items
+ * of one run), each introduced by a line "-- name", in *plan (caller frees).
+ */
+int uh_store_report_plan(struct uh_store *st, const struct uh_store_run_query *q, char **plan,
+			 struct uh_err *err);
+
 #endif
