@@ -71,7 +71,9 @@ Test(registry, builtin_names)
 
 	cr_assert_str_eq(n[0], "ngram");
 	cr_assert_str_eq(n[1], "null");
-	cr_assert_null(n[2]);
+	cr_assert_str_eq(n[2], "openai");
+	cr_assert_str_eq(n[3], "tgi");
+	cr_assert_null(n[4]);
 }
 
 Test(registry, unknown_name_lists_valid_ones)
@@ -80,7 +82,7 @@ Test(registry, unknown_name_lists_valid_ones)
 	struct uh_err err;
 
 	cr_assert_eq(uh_backend_open(&b, "foo", NULL, &err), UH_EINVAL);
-	cr_assert_str_eq(err.msg, "unknown backend 'foo' (valid: ngram, null, or a path to a .so plugin)");
+	cr_assert_str_eq(err.msg, "unknown backend 'foo' (valid: ngram, null, openai, tgi, or a path to a .so plugin)");
 	uh_backend_close(&b);
 }
 

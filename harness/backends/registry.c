@@ -15,6 +15,8 @@
 #include "harness/backends/registry.h"
 #include "harness/backends/ngram.h"
 #include "harness/backends/null.h"
+#include "harness/backends/openai.h"
+#include "harness/backends/tgi.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -43,7 +45,7 @@
 
 /* ------------------------------------------------------------ built-ins */
 
-static const char *const builtin_names[] = { "ngram", "null", NULL };
+static const char *const builtin_names[] = { "ngram", "null", "openai", "tgi", NULL };
 
 const char *const *uh_backend_builtin_names(void)
 {
@@ -56,6 +58,10 @@ static const struct uh_backend_api *builtin_api(const char *name)
 		return uh_ngram_backend();
 	if (strcmp(name, "null") == 0)
 		return uh_null_backend();
+	if (strcmp(name, "openai") == 0)
+		return uh_openai_backend();
+	if (strcmp(name, "tgi") == 0)
+		return uh_tgi_backend();
 	return NULL;
 }
 
@@ -435,7 +441,7 @@ int uh_backend_open(struct uh_backend *b, const char *name_or_path,
 
 	memset(b, 0, sizeof(*b));
 	if (!name_or_path || !*name_or_path)
-		return uh_err_set(err, UH_EINVAL, "no backend given (valid: ngram, null, or a path to a .so plugin)");
+		return uh_err_set(err, UH_EINVAL, "no backend given (valid: ngram, null, openai, tgi, or a path to a .so plugin)");
 	b->name = strdup(name_or_path);
 	if (!b->name)
 		return uh_err_set(err, UH_ENOMEM, "out of memory");
@@ -455,7 +461,7 @@ int uh_backend_open(struct uh_backend *b, const char *name_or_path,
 		}
 	} else {
 		rc = uh_err_set(err, UH_EINVAL,
-				"unknown backend '%s' (valid: ngram, null, or a path to a .so plugin)",
+				"unknown backend '%s' (valid: ngram, null, openai, tgi, or a path to a .so plugin)",
 				name_or_path);
 	}
 	if (rc < 0) {

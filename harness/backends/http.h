@@ -1,0 +1,179 @@
+/*
+ * http.h - the HTTP machinery the openai and tgi backends share: libcurl's
+ * multi interface driving up to `concurrency` keep-alive connections over
+ * one or more endpoints, with per-request timeouts, bounded retries and a
+ * hard cap on response size.
+ *
+ * A client owns a curl multi handle (its connection cache is what keeps
+ * connections alive between calls) and a pool of easy handles. One call of
+ * uh_http_run sends a set of independent requests and returns when every one
+ * has a 2xx answer or when one has failed for good.
+ *
+ * Retries: 429, 5xx, timeouts and transport errors (refused, reset, closed
+ * mid-body) are retried up to `retries` times with exponential backoff and
+ * full jitter (a delay drawn uniformly from [0, min(cap, base * 2^k))), or
+ * after the server's Retry-After (in seconds, at most 60). Other 4xx
+ * answers and an oversized response are never retried.
+ *
+ * Endpoints: each request goes to the endpoint with the fewest requests in
+ * flight, ties broken round-robin; a retry prefers another endpoint.
+ *
+ * Secrets: the API key lives only in the request header list. It is never
+ * put in a message; messages that quote a server's answer have any copy of
+ * the key replaced by "***".
+ *
+ * A client is not thread-safe: one uh_http_run at a time.
+ */
+#ifndef UH_HARNESS_BACKENDS_HTTP_H
+#define UH_HARNESS_BACKENDS_HTTP_H
+
+#include "harness/backend.h"
+#include "harness/err.h"
+
+#include <stddef.h>
+
+/* Default hard cap on one response body. */
+#define UH_HTTP_MAX_RESPONSE (64u << 20)
+
+struct uh_http;
+
+struct uh_http_opts {
+	const char *const *urls;  /* endpoint bases, e.g. "http://gpu:8000/v1"; borrowed */
+	size_t n_urls;            /* >= 1 */
+	int concurrency;          /* requests in flight at once, >= 1 */
+	double timeout_s;         /* whole-request timeout per attempt, > 0 */
+	int retries;              /* extra attempts after the first, >= 0 */
+	double backoff_base_s;    /* first backoff ceiling (0.25 s if 0) */
+	double backoff_cap_s;     /* largest backoff ceiling (8 s if 0) */
+	const char *api_key;      /* sent as "Authorization: Bearer ..."; NULL: none; copied */
+	size_t max_response;      /* bytes; 0 means UH_HTTP_MAX_RESPONSE */
+};
+
+/* One request. The caller fills the inputs; uh_http_run fills the outputs. */
+struct uh_http_req {
+	/* in */
+	const char *path;    /* appended to the endpoint: "/completions" */
+	int at_root;         /* 1: append to the server root (the URL minus a final "/v1") */
+	const char *body;    /* JSON body for a POST; NULL for a GET; borrowed */
+	size_t body_len;
+	int pin;             /* >= 0: send to this endpoint only; -1: balance */
+
+	/* out */
+	long status;         /* final HTTP status (0: none) */
+	char *resp;          /* the body, NUL-terminated; owned by the caller (free) */
+	size_t resp_len;
+	int endpoint;        /* index of the endpoint that answered */
+	int attempts;        /* attempts made */
+};
+
+/*
+ * Create a client. Validates the options (URLs must be http:// or https://).
+ * Returns 0 or a negative UH_E* code; *h is the caller's (uh_http_free).
+ */
+int uh_http_new(struct uh_http **h, const struct uh_http_opts *o, struct uh_err *err);
+
+/* Release the client, its connections and its copy of the key. NULL is fine. */
+void uh_http_free(struct uh_http *h);
+
+/*
+ * Send reqs[0..n) concurrently. Returns 0 when every request got a 2xx
+ * answer (resp set). Otherwise returns UH_EIO (transport, timeout, 5xx/429
+ * after the last retry), UH_EINVAL (another 4xx) or UH_ENOMEM, with a
+ * message naming the request index, its URL, the attempts and the cause;
+ * *failed (if not NULL) gets the index. On failure every resp is freed.
+ * With allow_4xx set, a 4xx other than 429 counts as an answer (status
+ * and body are returned, nothing is retried): used by probes.
+ */
+int uh_http_run(struct uh_http *h, struct uh_http_req *reqs, size_t n, int allow_4xx,
+		size_t *failed, struct uh_err *err);
+
+/* Free the outputs of reqs[0..n) (safe to call twice). */
+void uh_http_reqs_release(struct uh_http_req *reqs, size_t n);
+
+/* Number of endpoints, and endpoint i's base URL (borrowed, valid until uh_http_free). */
+size_t uh_http_n_endpoints(const struct uh_http *h);
+const char *uh_http_endpoint(const struct uh_http *h, size_t i);
+
+/*
+ * Scrub a message in place: every copy of the client's API key becomes
+ * "***". For messages that quote a server. h may be NULL.
+ */
+void uh_http_scrub(const struct uh_http *h, char *msg);
+
+/*
+ * Parse a response body as JSON (cJSON). On failure returns NULL and
+ * describes the fault in why[] ("truncated", "a non-finite number 'NaN' at
+ * byte 40", ...). The tree is the caller's (cJSON_Delete).
+ */
+struct cJSON;
+struct cJSON *uh_http_json_parse(const char *s, size_t len, char *why, size_t cap);
+
+/* ---- options shared by the HTTP backends ---- */
+
+struct uh_http_conf {
+	char **urls;            /* split on ',', trailing '/' kept as given */
+	size_t n_urls;
+	char *model;            /* "model" key, else cfg->model; may be NULL */
+	int concurrency;        /* 8 */
+	int batch;              /* 16 */
+	int retries;            /* 5 */
+	double timeout_s;       /* 120 */
+	double backoff_s;       /* 0.25 */
+	double backoff_cap_s;   /* 8 */
+	size_t max_response;    /* UH_HTTP_MAX_RESPONSE */
+	char *api_key_env;      /* "OPENAI_API_KEY" unless given */
+	int api_key_env_given;
+	char *tokenize;         /* "auto" */
+	long eos_id;            /* -1: not given */
+	char *eos_token;        /* NULL: not given */
+};
+
+/*
+ * Parse cfg into c (defaults first). known is the space-separated list of
+ * keys the backend accepts; any other key is an error that lists them.
+ * Returns 0 or a negative UH_E* code with a message (prefixed "<who>: ").
+ */
+int uh_http_conf_parse(struct uh_http_conf *c, const struct uh_backend_config *cfg,
+		       const char *who, const char *known, struct uh_err *err);
+void uh_http_conf_release(struct uh_http_conf *c);
+
+/*
+ * The API key from the environment variable c->api_key_env: *key is
+ * borrowed from the environment, NULL when unset; an unset variable that
+ * the user named explicitly is an error.
+ */
+int uh_http_conf_key(const struct uh_http_conf *c, const char **key, struct uh_err *err);
+
+/* "host:port" of url into dst (no scheme, no path). */
+void uh_http_url_host(const char *url, char *dst, size_t cap);
+
+/* What a JSON value is, for messages: "missing", "null", "a number", ... Static. */
+const char *uh_http_json_kind(const struct cJSON *x);
+
+/* x is an integral JSON number in [lo, hi]: 0 and *out set, else -1. */
+int uh_http_json_int(const struct cJSON *x, double lo, double hi, long long *out);
+
+/* o's member k when o is an object, else NULL. Borrowed. */
+const struct cJSON *uh_http_json_get(const struct cJSON *o, const char *k);
+
+/* ---- small JSON writing helpers (a growable buffer with a hard cap) ---- */
+
+struct uh_http_buf {
+	char *p;
+	size_t len, cap;
+	size_t max;      /* hard cap on len; 0: 256 MiB */
+	int failed;      /* an append failed (out of memory or over max) */
+};
+
+/* Append bytes / a C string / a formatted string / a JSON string literal (quoted, escaped). */
+void uh_http_buf_add(struct uh_http_buf *b, const char *s, size_t n);
+void uh_http_buf_puts(struct uh_http_buf *b, const char *s);
+void uh_http_buf_addf(struct uh_http_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+void uh_http_buf_add_json_str(struct uh_http_buf *b, const char *s);
+void uh_http_buf_release(struct uh_http_buf *b);
+
+#endif

@@ -1,0 +1,1023 @@
+/*
+ * openai.c - the OpenAI-compatible completions backend (see openai.h).
+ *
+ * score() runs in two rounds of concurrent HTTP requests: first one
+ * POST /tokenize per distinct string (contexts repeat: several answers share
+ * one question), then one POST /completions per `batch` prompts. Responses
+ * are checked field by field before any number is used; the exact protocol
+ * is spec/algorithms.md §6.2 (vLLM) and §6.1 (lm-eval's parsing).
+ */
+#include "harness/backends/openai.h"
+#include "harness/backends/http.h"
+#include "harness/err.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KNOWN_KEYS \
+	"url model concurrency batch timeout retries api_key_env tokenize eos_id backoff backoff_cap max_response"
+#define GEN_SEED 1234
+#define CLAMP (-9999.0) /* vLLM's floor for -inf (max(logprob, -9999.0)) */
+
+struct oa_state {
+	struct uh_http *http;
+	char *model;
+	char *model_id;
+	int batch;
+	int tok_mode;       /* 1: token-id prompts through /tokenize */
+	int32_t eos;        /* -1: unknown */
+	pthread_mutex_t lock;
+};
+
+/* Token ids of one string. */
+struct ids {
+	int32_t *v;
+	size_t n;
+};
+
+static int fail(char *errbuf, size_t errlen, const struct uh_err *e)
+{
+	snprintf(errbuf, errlen, "%s", e->msg);
+	return e->code;
+}
+
+/* ------------------------------------------------------------ JSON reading */
+
+/* The "tokens" id list of a /tokenize answer. */
+static int parse_tokens(const char *body, size_t len, struct ids *out, char *why, size_t cap)
+{
+	cJSON *j = uh_http_json_parse(body, len, why, cap);
+	const cJSON *t, *x;
+	size_t k = 0;
+	int rc = -1;
+
+	out->v = NULL;
+	out->n = 0;
+	if (!j)
+		return -1;
+	t = uh_http_json_get(j, "tokens");
+	if (!cJSON_IsArray(t)) {
+		snprintf(why, cap, "field 'tokens' is %s, not an array of ids", uh_http_json_kind(t));
+		goto out;
+	}
+	out->n = (size_t)cJSON_GetArraySize(t);
+	out->v = malloc((out->n ? out->n : 1) * sizeof(*out->v));
+	if (!out->v) {
+		snprintf(why, cap, "out of memory");
+		goto out;
+	}
+	cJSON_ArrayForEach(x, t) {
+		long long id;
+
+		if (uh_http_json_int(x, 0, INT32_MAX, &id) < 0) {
+			snprintf(why, cap, "tokens[%zu] is %s, not a token id", k, uh_http_json_kind(x));
+			goto out;
+		}
+		out->v[k++] = (int32_t)id;
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		free(out->v);
+		out->v = NULL;
+		out->n = 0;
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
+/* ------------------------------------------------------------ open / close */
+
+static void oa_close(void *state)
+{
+	struct oa_state *st = state;
+
+	if (!st)
+		return;
+	uh_http_free(st->http);
+	free(st->model);
+	free(st->model_id);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+static void tokenize_body(struct uh_http_buf *b, const char *model, const char *text)
+{
+	uh_http_buf_puts(b, "{");
+	if (model) {
+		uh_http_buf_puts(b, "\"model\":");
+		uh_http_buf_add_json_str(b, model);
+		uh_http_buf_puts(b, ",");
+	}
+	uh_http_buf_puts(b, "\"prompt\":");
+	uh_http_buf_add_json_str(b, text);
+	uh_http_buf_puts(b, ",\"add_special_tokens\":false}");
+}
+
+/* The model's name from GET {url}/models (data[0].id). */
+static int discover_model(struct oa_state *st, struct uh_err *err)
+{
+	struct uh_http_req q = { .path = "/models", .pin = -1 };
+	char why[256];
+	cJSON *j;
+	const cJSON *id;
+	int rc;
+
+	rc = uh_http_run(st->http, &q, 1, 0, NULL, err);
+	if (rc < 0)
+		return uh_err_prefix(err, "no model given and GET /models failed: ");
+	j = uh_http_json_parse(q.resp, q.resp_len, why, sizeof(why));
+	id = j ? uh_http_json_get(cJSON_GetArrayItem(uh_http_json_get(j, "data"), 0), "id") : NULL;
+	if (!j || !cJSON_IsString(id) || !*id->valuestring)
+		rc = uh_err_set(err, UH_EINVAL, "no model given and GET %s/models has no data[0].id%s%s (give --opt model=NAME)",
+				uh_http_endpoint(st->http, (size_t)q.endpoint), j ? "" : ": ", j ? "" : why);
+	else if (!(st->model = strdup(id->valuestring)))
+		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+	cJSON_Delete(j);
+	uh_http_reqs_release(&q, 1);
+	return rc;
+}
+
+/*
+ * lm-eval's probe: GET {root}/tokenizer_info and POST {root}/tokenize
+ * {"prompt":"test"}. Token mode needs /tokenize; the eos id comes from
+ * tokenizer_info's eos_token_id, else from tokenizing its eos_token.
+ */
+static int probe_tokenizer(struct oa_state *st, int required, struct uh_err *err)
+{
+	struct uh_http_buf b = { 0 };
+	struct uh_http_req q[2] = {
+		{ .path = "/tokenizer_info", .at_root = 1, .pin = -1 },
+		{ .path = "/tokenize", .at_root = 1, .pin = -1 },
+	};
+	char why[256] = "";
+	struct ids ids;
+	cJSON *info = NULL;
+	const cJSON *eid, *etok;
+	int rc;
+
+	tokenize_body(&b, st->model, "test");
+	if (b.failed) {
+		uh_http_buf_release(&b);
+		return uh_err_set(err, UH_ENOMEM, "out of memory");
+	}
+	q[1].body = b.p;
+	q[1].body_len = b.len;
+	rc = uh_http_run(st->http, q, 2, 1, NULL, err);
+	uh_http_buf_release(&b);
+	if (rc < 0)
+		return uh_err_prefix(err, "probing the server's tokenizer: ");
+
+	if (q[1].status != 200 || parse_tokens(q[1].resp, q[1].resp_len, &ids, why, sizeof(why)) < 0) {
+		if (required) {
+			rc = uh_err_set(err, UH_EINVAL,
+					"tokenize=yes but POST %s/tokenize does not work (HTTP %ld%s%s)",
+					uh_http_endpoint(st->http, (size_t)q[1].endpoint), q[1].status,
+					why[0] ? ": " : "", why);
+			uh_http_scrub(st->http, err->msg);
+		}
+		goto out;
+	}
+	free(ids.v);
+	st->tok_mode = 1;
+	if (st->eos >= 0 || q[0].status != 200)
+		goto out;
+	info = uh_http_json_parse(q[0].resp, q[0].resp_len, why, sizeof(why));
+	eid = uh_http_json_get(info, "eos_token_id");
+	etok = uh_http_json_get(info, "eos_token");
+	if (cJSON_IsObject(etok))
+		etok = uh_http_json_get(etok, "content");  /* an AddedToken dict */
+	if (cJSON_IsNumber(eid)) {
+		long long x;
+
+		if (uh_http_json_int(eid, 0, INT32_MAX, &x) == 0)
+			st->eos = (int32_t)x;
+	} else if (cJSON_IsString(etok) && *etok->valuestring) {
+		struct uh_http_req t = { .path = "/tokenize", .at_root = 1, .pin = -1 };
+
+		tokenize_body(&b, st->model, etok->valuestring);
+		if (b.failed) {
+			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+			goto out;
+		}
+		t.body = b.p;
+		t.body_len = b.len;
+		rc = uh_http_run(st->http, &t, 1, 0, NULL, err);
+		uh_http_buf_release(&b);
+		if (rc < 0) {
+			uh_err_prefix(err, "tokenizing the eos token: ");
+			goto out;
+		}
+		if (parse_tokens(t.resp, t.resp_len, &ids, why, sizeof(why)) == 0 && ids.n == 1)
+			st->eos = ids.v[0];
+		free(ids.v);
+		uh_http_reqs_release(&t, 1);
+	}
+out:
+	cJSON_Delete(info);
+	uh_http_reqs_release(q, 2);
+	return rc;
+}
+
+static int oa_open(const struct uh_backend_config *cfg, void **state, char *errbuf, size_t errlen)
+{
+	struct uh_http_conf c;
+	struct uh_http_opts o;
+	struct oa_state *st = NULL;
+	struct uh_err e;
+	const char *key;
+	char host[256];
+	size_t n;
+	int rc;
+
+	*state = NULL;
+	uh_err_clear(&e);
+	rc = uh_http_conf_parse(&c, cfg, "openai", KNOWN_KEYS, &e);
+	if (rc < 0)
+		return fail(errbuf, errlen, &e);
+	rc = uh_http_conf_key(&c, &key, &e);
+	if (rc < 0)
+		goto out;
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		rc = uh_err_set(&e, UH_ENOMEM, "out of memory");
+		goto out;
+	}
+	pthread_mutex_init(&st->lock, NULL);
+	st->batch = c.batch;
+	st->eos = (int32_t)c.eos_id;
+	o = (struct uh_http_opts){
+		.urls = (const char *const *)c.urls, .n_urls = c.n_urls,
+		.concurrency = c.concurrency, .timeout_s = c.timeout_s, .retries = c.retries,
+		.backoff_base_s = c.backoff_s, .backoff_cap_s = c.backoff_cap_s,
+		.api_key = key, .max_response = c.max_response,
+	};
+	rc = uh_http_new(&st->http, &o, &e);
+	if (rc < 0)
+		goto out;
+	if (c.model) {
+		st->model = c.model;
+		c.model = NULL;
+	} else if ((rc = discover_model(st, &e)) < 0) {
+		goto out;
+	}
+	if (strcmp(c.tokenize, "no") != 0 && (rc = probe_tokenizer(st, !strcmp(c.tokenize, "yes"), &e)) < 0)
+		goto out;
+
+	uh_http_url_host(c.urls[0], host, sizeof(host));
+	n = strlen("openai:@") + strlen(st->model) + strlen(host) + 1;
+	if (!(st->model_id = malloc(n))) {
+		rc = uh_err_set(&e, UH_ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(st->model_id, n, "openai:%s@%s", st->model, host);
+	*state = st;
+	st = NULL;
+out:
+	uh_http_conf_release(&c);
+	if (rc < 0 && st)
+		uh_http_scrub(st->http, e.msg);
+	oa_close(st);
+	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+}
+
+static const char *oa_model_id(void *state)
+{
+	return ((struct oa_state *)state)->model_id;
+}
+
+/* ------------------------------------------------------------ tokenizing many strings */
+
+/* A set of distinct strings, by content (open addressing, FNV-1a). */
+struct strset {
+	const char **s;    /* distinct strings, borrowed */
+	size_t n;
+	size_t *slot;      /* cap slots holding index+1, 0: empty */
+	size_t cap;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static int strset_init(struct strset *set, size_t max)
+{
+	set->cap = 16;
+	while (set->cap < 2 * max)
+		set->cap *= 2;
+	set->n = 0;
+	set->s = malloc((max ? max : 1) * sizeof(*set->s));
+	set->slot = calloc(set->cap, sizeof(*set->slot));
+	return set->s && set->slot ? 0 : -1;
+}
+
+static void strset_release(struct strset *set)
+{
+	free(set->s);
+	free(set->slot);
+}
+
+/* Index of s in the set, adding it when new (room for max strings is reserved). */
+static size_t strset_add(struct strset *set, const char *s)
+{
+	size_t i = (size_t)fnv1a(s) & (set->cap - 1);
+
+	while (set->slot[i]) {
+		size_t k = set->slot[i] - 1;
+
+		if (strcmp(set->s[k], s) == 0)
+			return k;
+		i = (i + 1) & (set->cap - 1);
+	}
+	set->s[set->n] = s;
+	set->slot[i] = ++set->n;
+	return set->n - 1;
+}
+
+/* Token ids of every string in set (empty strings need no request). */
+static int tokenize_all(struct oa_state *st, const struct strset *set, struct ids *out,
+			struct uh_err *err)
+{
+	struct uh_http_req *q = calloc(set->n ? set->n : 1, sizeof(*q));
+	struct uh_http_buf *bodies = calloc(set->n ? set->n : 1, sizeof(*bodies));
+	size_t *of = malloc((set->n ? set->n : 1) * sizeof(*of));
+	size_t nq = 0, bad = 0;
+	char why[256];
+	int rc = 0;
+
+	if (!q || !bodies || !of) {
+		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		out[i].v = NULL;
+		out[i].n = 0;
+		if (!set->s[i][0])
+			continue;
+		tokenize_body(&bodies[nq], st->model, set->s[i]);
+		if (bodies[nq].failed) {
+			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+			goto out;
+		}
+		q[nq] = (struct uh_http_req){ .path = "/tokenize", .at_root = 1, .pin = -1,
+					      .body = bodies[nq].p, .body_len = bodies[nq].len };
+		of[nq++] = i;
+	}
+	rc = uh_http_run(st->http, q, nq, 0, &bad, err);
+	if (rc < 0) {
+		uh_err_prefix(err, "tokenize: ");
+		goto out;
+	}
+	for (size_t k = 0; k < nq; k++) {
+		if (parse_tokens(q[k].resp, q[k].resp_len, &out[of[k]], why, sizeof(why)) < 0) {
+			rc = uh_err_set(err, UH_EINVAL, "tokenize request %zu at %s/tokenize: %s", k,
+					uh_http_endpoint(st->http, (size_t)q[k].endpoint), why);
+			goto out;
+		}
+	}
+out:
+	if (rc < 0)
+		for (size_t i = 0; i < set->n; i++) {
+			free(out[i].v);
+			out[i].v = NULL;
+		}
+	if (q)
+		uh_http_reqs_release(q, nq);
+	for (size_t k = 0; bodies && k < set->n; k++)
+		uh_http_buf_release(&bodies[k]);
+	free(q);
+	free(bodies);
+	free(of);
+	return rc;
+}
+
+/* ------------------------------------------------------------ score */
+
+/* One prompt of a scoring request. */
+struct item {
+	size_t req;          /* index into reqs */
+	const int32_t *ctx;  /* token mode: ids */
+	size_t n_ctx;
+	const int32_t *cont;
+	size_t n_cont;
+	int eos;             /* append st->eos */
+	size_t ctx_chars;    /* string mode: context length in code points */
+};
+
+static void oa_free_score(void *state, struct uh_score_res *res, size_t n)
+{
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		free(res[i].token_logprobs);
+		free(res[i].token_greedy);
+		res[i].token_logprobs = NULL;
+		res[i].token_greedy = NULL;
+	}
+}
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static void add_ids(struct uh_http_buf *b, const int32_t *v, size_t n, int *first)
+{
+	for (size_t k = 0; k < n; k++) {
+		char tmp[16];
+		int w = snprintf(tmp + 1, sizeof(tmp) - 1, "%d", (int)v[k]);
+
+		tmp[0] = ',';
+		uh_http_buf_add(b, *first ? tmp + 1 : tmp, (size_t)w + (*first ? 0 : 1));
+		*first = 0;
+	}
+}
+
+static void score_body(struct uh_http_buf *b, const struct oa_state *st,
+		       const struct uh_score_req *reqs, const struct item *it, size_t m)
+{
+	uh_http_buf_puts(b, "{\"model\":");
+	uh_http_buf_add_json_str(b, st->model);
+	uh_http_buf_puts(b, ",\"prompt\":[");
+	for (size_t j = 0; j < m; j++) {
+		if (j)
+			uh_http_buf_puts(b, ",");
+		if (st->tok_mode) {
+			int first = 1;
+
+			uh_http_buf_puts(b, "[");
+			add_ids(b, it[j].ctx, it[j].n_ctx, &first);
+			add_ids(b, it[j].cont, it[j].n_cont, &first);
+			if (it[j].eos)
+				add_ids(b, &st->eos, 1, &first);
+			uh_http_buf_puts(b, "]");
+		} else {
+			const struct uh_score_req *q = &reqs[it[j].req];
+			size_t a = strlen(q->context), c = strlen(q->continuation);
+			char *s = malloc(a + c + 1);
+
+			if (!s) {
+				b->failed = 1;
+				return;
+			}
+			memcpy(s, q->context, a);
+			memcpy(s + a, q->continuation, c + 1);
+			uh_http_buf_add_json_str(b, s);
+			free(s);
+		}
+	}
+	uh_http_buf_puts(b, "],\"max_tokens\":0,\"echo\":true,\"logprobs\":1,\"temperature\":0}");
+}
+
+/*
+ * Read one choice into res. L is the expected array length (token mode) or
+ * 0 (string mode: the split comes from text_offset).
+ */
+static int read_choice(const cJSON *ch, const struct item *it, const struct oa_state *st,
+		       struct uh_score_res *r, char *why, size_t cap)
+{
+	const cJSON *lp = uh_http_json_get(ch, "logprobs");
+	const cJSON *tl = uh_http_json_get(lp, "token_logprobs");
+	const cJSON *tt = uh_http_json_get(lp, "top_logprobs");
+	size_t n_tl, first, L;
+	double sum = 0;
+	int all = 1;
+
+	if (!cJSON_IsObject(lp)) {
+		snprintf(why, cap, "logprobs is %s (the server must support echo with logprobs)", uh_http_json_kind(lp));
+		return -1;
+	}
+	if (!cJSON_IsArray(tl) || !cJSON_IsArray(tt)) {
+		snprintf(why, cap, "logprobs.%s is %s, not an array",
+			 !cJSON_IsArray(tl) ? "token_logprobs" : "top_logprobs",
+			 uh_http_json_kind(!cJSON_IsArray(tl) ? tl : tt));
+		return -1;
+	}
+	n_tl = (size_t)cJSON_GetArraySize(tl);
+	if ((size_t)cJSON_GetArraySize(tt) != n_tl) {
+		snprintf(why, cap, "top_logprobs has %d entries but token_logprobs has %zu",
+			 cJSON_GetArraySize(tt), n_tl);
+		return -1;
+	}
+	if (st->tok_mode) {
+		L = it->n_ctx + it->n_cont + (size_t)it->eos;
+		if (n_tl != L) {
+			snprintf(why, cap, "token_logprobs has %zu entries for a prompt of %zu tokens", n_tl, L);
+			return -1;
+		}
+		first = it->n_ctx;
+	} else {
+		const cJSON *off = uh_http_json_get(lp, "text_offset"), *x;
+
+		if (!cJSON_IsArray(off) || (size_t)cJSON_GetArraySize(off) != n_tl) {
+			snprintf(why, cap, "logprobs.text_offset is %s with %d entries for %zu tokens",
+				 uh_http_json_kind(off), cJSON_IsArray(off) ? cJSON_GetArraySize(off) : 0, n_tl);
+			return -1;
+		}
+		first = 0;
+		cJSON_ArrayForEach(x, off) {
+			long long o;
+
+			if (uh_http_json_int(x, 0, 1e15, &o) < 0) {
+				snprintf(why, cap, "text_offset[%zu] is %s, not an offset", first, uh_http_json_kind(x));
+				return -1;
+			}
+			if ((size_t)o >= it->ctx_chars)
+				break;
+			first++;
+		}
+		L = n_tl;
+	}
+	r->n_tokens = (int64_t)(L - first);
+	r->is_greedy = 1;
+	if (r->n_tokens == 0)
+		return 0;
+	r->token_logprobs = malloc((L - first) * sizeof(double));
+	r->token_greedy = malloc(L - first);
+	if (!r->token_logprobs || !r->token_greedy) {
+		snprintf(why, cap, "out of memory");
+		return -1;
+	}
+	for (size_t t = first; t < L; t++) {
+		const cJSON *x = cJSON_GetArrayItem(tl, (int)t), *top = cJSON_GetArrayItem(tt, (int)t), *y;
+		double v, best = -INFINITY;
+		int any = 0;
+
+		if (!cJSON_IsNumber(x)) {
+			snprintf(why, cap, "token_logprobs[%zu] is %s in a scored position", t, uh_http_json_kind(x));
+			return -1;
+		}
+		v = x->valuedouble;
+		if (!isfinite(v) || v <= CLAMP || v > 0) {
+			snprintf(why, cap, "token_logprobs[%zu] is %g%s", t, v,
+				 v <= CLAMP ? " (vLLM's clamp of -inf)" : " (must be finite and <= 0)");
+			return -1;
+		}
+		if (!cJSON_IsObject(top)) {
+			snprintf(why, cap, "top_logprobs[%zu] is %s in a scored position", t, uh_http_json_kind(top));
+			return -1;
+		}
+		cJSON_ArrayForEach(y, top) {
+			if (!cJSON_IsNumber(y) || !isfinite(y->valuedouble)) {
+				snprintf(why, cap, "top_logprobs[%zu] holds %s", t, uh_http_json_kind(y));
+				return -1;
+			}
+			if (y->valuedouble > best)
+				best = y->valuedouble;
+			any = 1;
+		}
+		if (!any) {
+			snprintf(why, cap, "top_logprobs[%zu] is empty", t);
+			return -1;
+		}
+		sum += v;  /* left to right, as Python's sum() */
+		r->token_logprobs[t - first] = v;
+		r->token_greedy[t - first] = v == best;
+		all &= v == best;
+	}
+	r->logprob = sum;
+	r->is_greedy = all;
+	return 0;
+}
+
+/* Check one /completions answer and fill the results of its m items. */
+static int read_score(const struct oa_state *st, const struct uh_http_req *q, size_t qi,
+		      const struct item *it, size_t m, struct uh_score_res *res, struct uh_err *err)
+{
+	char why[384];
+	cJSON *j = uh_http_json_parse(q->resp, q->resp_len, why, sizeof(why));
+	const cJSON *choices = uh_http_json_get(j, "choices"), *ch;
+	const cJSON **by_index = NULL;
+	const char *ep = uh_http_endpoint(st->http, (size_t)q->endpoint);
+	int rc = 0;
+
+	if (!j)
+		goto bad;
+	if (!cJSON_IsArray(choices) || (size_t)cJSON_GetArraySize(choices) != m) {
+		snprintf(why, sizeof(why), "choices is %s with %d entries for %zu prompts", uh_http_json_kind(choices),
+			 cJSON_IsArray(choices) ? cJSON_GetArraySize(choices) : 0, m);
+		goto bad;
+	}
+	by_index = calloc(m, sizeof(*by_index));
+	if (!by_index) {
+		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+		goto out;
+	}
+	cJSON_ArrayForEach(ch, choices) {
+		long long ix;
+
+		if (uh_http_json_int(uh_http_json_get(ch, "index"), 0, (double)m - 1, &ix) < 0 || by_index[ix]) {
+			snprintf(why, sizeof(why), "a choice has index %s (want each of 0..%zu once)",
+				 cJSON_IsNumber(uh_http_json_get(ch, "index")) ? "out of range or repeated" : "missing",
+				 m - 1);
+			goto bad;
+		}
+		by_index[ix] = ch;
+	}
+	for (size_t k = 0; k < m; k++) {
+		if (read_choice(by_index[k], &it[k], st, &res[it[k].req], why, sizeof(why)) < 0) {
+			rc = uh_err_set(err, UH_EINVAL,
+					"score request %zu (http request %zu, choice %zu, %s/completions): %s",
+					it[k].req, qi, k, ep, why);
+			goto out;
+		}
+	}
+	goto out;
+bad:
+	rc = uh_err_set(err, UH_EINVAL, "score http request %zu (requests %zu..%zu, %s/completions): %s",
+			qi, it[0].req, it[m - 1].req, ep, why);
+out:
+	if (rc < 0)
+		uh_http_scrub(st->http, err->msg);
+	free(by_index);
+	cJSON_Delete(j);
+	return rc;
+}
+
+static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, size_t n,
+			struct uh_score_res *res, struct uh_err *err)
+{
+	struct strset set = { 0 };
+	struct ids *tok = NULL;
+	struct item *it = NULL;
+	struct uh_http_req *q = NULL;
+	struct uh_http_buf *bodies = NULL;
+	size_t n_it = 0, nq = 0, *from = NULL;
+	int rc = 0;
+
+	it = calloc(n, sizeof(*it));
+	if (!it)
+		return uh_err_set(err, UH_ENOMEM, "out of memory");
+
+	if (st->tok_mode) {
+		size_t *ci = malloc(2 * n * sizeof(*ci));
+
+		if (!ci || strset_init(&set, 2 * n) < 0) {
+			free(ci);
+			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if ((reqs[i].flags & UH_SCORE_EOS) && st->eos < 0) {
+				free(ci);
+				rc = uh_err_set(err, UH_EINVAL,
+						"score request %zu wants the EOS scored but the server's eos id is unknown (start vLLM with --enable-tokenizer-info-endpoint or give --opt eos_id=N)",
+						i);
+				goto out;
+			}
+			ci[2 * i] = strset_add(&set, reqs[i].context);
+			ci[2 * i + 1] = strset_add(&set, reqs[i].continuation);
+		}
+		tok = calloc(set.n ? set.n : 1, sizeof(*tok));
+		if (!tok) {
+			free(ci);
+			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+			goto out;
+		}
+		rc = tokenize_all(st, &set, tok, err);
+		if (rc < 0) {
+			free(ci);
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct item *x = &it[n_it];
+			const struct ids *c = &tok[ci[2 * i]], *a = &tok[ci[2 * i + 1]];
+
+			x->req = i;
+			x->ctx = c->v;
+			x->n_ctx = c->n;
+			x->cont = a->v;
+			x->n_cont = a->n;
+			x->eos = (reqs[i].flags & UH_SCORE_EOS) != 0;
+			if (x->n_cont + (size_t)x->eos == 0) {
+				res[i].is_greedy = 1;  /* nothing to score */
+				continue;
+			}
+			if (x->n_ctx == 0) {
+				/* lm-eval's prefix token: the first scored token needs a context */
+				if (st->eos < 0) {
+					free(ci);
+					rc = uh_err_set(err, UH_EINVAL,
+							"score request %zu has an empty context and the eos id to prefix it with is unknown (give --opt eos_id=N)",
+							i);
+					goto out;
+				}
+				x->ctx = &st->eos;
+				x->n_ctx = 1;
+			}
+			n_it++;
+		}
+		free(ci);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (reqs[i].flags & UH_SCORE_EOS) {
+				rc = uh_err_set(err, UH_EINVAL,
+						"score request %zu wants the EOS scored, which needs the server's /tokenize (tokenize=no or the probe failed)",
+						i);
+				goto out;
+			}
+			if (!reqs[i].continuation[0]) {
+				res[i].is_greedy = 1;
+				continue;
+			}
+			it[n_it].req = i;
+			it[n_it++].ctx_chars = utf8_chars(reqs[i].context);
+		}
+	}
+
+	/* one request per `batch` prompts */
+	nq = (n_it + (size_t)st->batch - 1) / (size_t)st->batch;
+	q = calloc(nq ? nq : 1, sizeof(*q));
+	bodies = calloc(nq ? nq : 1, sizeof(*bodies));
+	from = malloc((nq ? nq : 1) * sizeof(*from));
+	if (!q || !bodies || !from) {
+		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < nq; k++) {
+		size_t a = k * (size_t)st->batch;
+		size_t m = n_it - a < (size_t)st->batch ? n_it - a : (size_t)st->batch;
+
+		from[k] = a;
+		score_body(&bodies[k], st, reqs, &it[a], m);
+		if (bodies[k].failed) {
+			rc = uh_err_set(err, UH_ENOMEM, "out of memory building score request %zu", k);
+			goto out;
+		}
+		q[k] = (struct uh_http_req){ .path = "/completions", .pin = -1, .body = bodies[k].p,
+					     .body_len = bodies[k].len };
+	}
+	rc = uh_http_run(st->http, q, nq, 0, NULL, err);
+	if (rc < 0) {
+		uh_err_prefix(err, "score: ");
+		goto out;
+	}
+	for (size_t k = 0; k < nq; k++) {
+		size_t a = from[k];
+		size_t m = n_it - a < (size_t)st->batch ? n_it - a : (size_t)st->batch;
+
+		rc = read_score(st, &q[k], k, &it[a], m, res, err);
+		if (rc < 0)
+			break;
+	}
+out:
+	if (rc < 0)
+		oa_free_score(st, res, n);
+	if (q)
+		uh_http_reqs_release(q, nq);
+	for (size_t k = 0; bodies && k < nq; k++)
+		uh_http_buf_release(&bodies[k]);
+	for (size_t i = 0; tok && i < set.n; i++)
+		free(tok[i].v);
+	strset_release(&set);
+	free(tok);
+	free(it);
+	free(q);
+	free(bodies);
+	free(from);
+	return rc;
+}
+
+static int oa_score(void *state, const struct uh_score_req *reqs, size_t n,
+		    struct uh_score_res *res, char *errbuf, size_t errlen)
+{
+	struct oa_state *st = state;
+	struct uh_err e;
+	int rc;
+
+	uh_err_clear(&e);
+	pthread_mutex_lock(&st->lock);
+	rc = score_locked(st, reqs, n, res, &e);
+	pthread_mutex_unlock(&st->lock);
+	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+}
+
+/* ------------------------------------------------------------ generate */
+
+static void oa_free_gen(void *state, struct uh_gen_res *res, size_t n)
+{
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		free(res[i].text);
+		res[i].text = NULL;
+	}
+}
+
+static void gen_body(struct uh_http_buf *b, const struct oa_state *st, const struct uh_gen_req *r)
+{
+	uh_http_buf_puts(b, "{\"model\":");
+	uh_http_buf_add_json_str(b, st->model);
+	uh_http_buf_puts(b, ",\"prompt\":");
+	uh_http_buf_add_json_str(b, r->prompt);
+	uh_http_buf_addf(b, ",\"max_tokens\":%d,\"temperature\":0,\"seed\":%d", (int)r->max_new_tokens,
+			 GEN_SEED);
+	if (r->n_stop) {
+		uh_http_buf_puts(b, ",\"stop\":[");
+		for (size_t k = 0; k < r->n_stop; k++) {
+			if (k)
+				uh_http_buf_puts(b, ",");
+			uh_http_buf_add_json_str(b, r->stop[k]);
+		}
+		uh_http_buf_puts(b, "]");
+	}
+	uh_http_buf_puts(b, "}");
+}
+
+static int read_gen(const struct oa_state *st, const struct uh_http_req *q, size_t i,
+		    const struct uh_gen_req *r, struct uh_gen_res *res, struct uh_err *err)
+{
+	char why[384];
+	cJSON *j = uh_http_json_parse(q->resp, q->resp_len, why, sizeof(why));
+	const cJSON *ch = cJSON_GetArrayItem(uh_http_json_get(j, "choices"), 0);
+	const cJSON *text = uh_http_json_get(ch, "text"), *fr = uh_http_json_get(ch, "finish_reason");
+	const cJSON *sr = uh_http_json_get(ch, "stop_reason");
+	const cJSON *ct = uh_http_json_get(uh_http_json_get(j, "usage"), "completion_tokens");
+	long long k;
+	int rc = 0;
+
+	if (!j)
+		goto bad;
+	if (!cJSON_IsString(text)) {
+		snprintf(why, sizeof(why), "choices[0].text is %s", uh_http_json_kind(ch ? text : NULL));
+		goto bad;
+	}
+	if (uh_http_json_int(ct, 0, r->max_new_tokens, &k) < 0) {
+		snprintf(why, sizeof(why), "usage.completion_tokens is %s%s (max_tokens %d)", uh_http_json_kind(ct),
+			 cJSON_IsNumber(ct) ? " out of range" : "", (int)r->max_new_tokens);
+		goto bad;
+	}
+	if (cJSON_IsString(fr) && !strcmp(fr->valuestring, "length")) {
+		res->finish_reason = UH_FINISH_LENGTH;
+	} else if (cJSON_IsString(fr) && !strcmp(fr->valuestring, "stop")) {
+		/* vLLM: stop_reason is the matched stop string, null for the EOS */
+		res->finish_reason = cJSON_IsString(sr) ? UH_FINISH_STOP : UH_FINISH_EOS;
+	} else {
+		snprintf(why, sizeof(why), "finish_reason is %s%s%s (want length or stop)", uh_http_json_kind(fr),
+			 cJSON_IsString(fr) ? " " : "", cJSON_IsString(fr) ? fr->valuestring : "");
+		goto bad;
+	}
+	if (!(res->text = strdup(text->valuestring))) {
+		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+		goto out;
+	}
+	res->n_tokens = k;
+	goto out;
+bad:
+	rc = uh_err_set(err, UH_EINVAL, "generate request %zu (%s/completions): %s", i,
+			uh_http_endpoint(st->http, (size_t)q->endpoint), why);
+	uh_http_scrub(st->http, err->msg);
+out:
+	cJSON_Delete(j);
+	return rc;
+}
+
+static int gen_locked(struct oa_state *st, const struct uh_gen_req *reqs, size_t n,
+		      struct uh_gen_res *res, struct uh_err *err)
+{
+	struct uh_http_req *q = calloc(n ? n : 1, sizeof(*q));
+	struct uh_http_buf *bodies = calloc(n ? n : 1, sizeof(*bodies));
+	size_t *of = malloc((n ? n : 1) * sizeof(*of));
+	size_t nq = 0;
+	int rc = 0;
+
+	if (!q || !bodies || !of) {
+		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (reqs[i].max_new_tokens == 0) {
+			/* nothing to ask: servers reject max_tokens 0 without echo */
+			if (!(res[i].text = strdup(""))) {
+				rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+				goto out;
+			}
+			res[i].finish_reason = UH_FINISH_LENGTH;
+			continue;
+		}
+		gen_body(&bodies[nq], st, &reqs[i]);
+		if (bodies[nq].failed) {
+			rc = uh_err_set(err, UH_ENOMEM, "out of memory building generate request %zu", i);
+			goto out;
+		}
+		q[nq] = (struct uh_http_req){ .path = "/completions", .pin = -1, .body = bodies[nq].p,
+					      .body_len = bodies[nq].len };
+		of[nq++] = i;
+	}
+	rc = uh_http_run(st->http, q, nq, 0, NULL, err);
+	if (rc < 0) {
+		uh_err_prefix(err, "generate: ");
+		goto out;
+	}
+	for (size_t k = 0; k < nq && rc == 0; k++)
+		rc = read_gen(st, &q[k], of[k], &reqs[of[k]], &res[of[k]], err);
+out:
+	if (rc < 0)
+		oa_free_gen(st, res, n);
+	if (q)
+		uh_http_reqs_release(q, nq);
+	for (size_t k = 0; bodies && k < n; k++)
+		uh_http_buf_release(&bodies[k]);
+	free(q);
+	free(bodies);
+	free(of);
+	return rc;
+}
+
+static int oa_generate(void *state, const struct uh_gen_req *reqs, size_t n,
+		       struct uh_gen_res *res, char *errbuf, size_t errlen)
+{
+	struct oa_state *st = state;
+	struct uh_err e;
+	int rc;
+
+	uh_err_clear(&e);
+	pthread_mutex_lock(&st->lock);
+	rc = gen_locked(st, reqs, n, res, &e);
+	pthread_mutex_unlock(&st->lock);
+	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+}
+
+/* ------------------------------------------------------------ tokenize */
+
+static int oa_tokenize(void *state, const char *text, int64_t *n_tokens, char *errbuf,
+		       size_t errlen)
+{
+	struct oa_state *st = state;
+	struct uh_http_buf b = { 0 };
+	struct uh_http_req q = { .path = "/tokenize", .at_root = 1, .pin = -1 };
+	struct uh_err e;
+	char why[256];
+	cJSON *j = NULL;
+	const cJSON *count;
+	struct ids ids;
+	long long k;
+	int rc;
+
+	uh_err_clear(&e);
+	tokenize_body(&b, st->model, text);
+	if (b.failed) {
+		uh_http_buf_release(&b);
+		snprintf(errbuf, errlen, "out of memory");
+		return UH_ENOMEM;
+	}
+	q.body = b.p;
+	q.body_len = b.len;
+	pthread_mutex_lock(&st->lock);
+	rc = uh_http_run(st->http, &q, 1, 0, NULL, &e);
+	pthread_mutex_unlock(&st->lock);
+	uh_http_buf_release(&b);
+	if (rc < 0) {
+		uh_err_prefix(&e, "tokenize: ");
+		return fail(errbuf, errlen, &e);
+	}
+	j = uh_http_json_parse(q.resp, q.resp_len, why, sizeof(why));
+	count = uh_http_json_get(j, "count");
+	if (j && uh_http_json_int(count, 0, 1e15, &k) == 0) {
+		*n_tokens = k;
+	} else if (j && parse_tokens(q.resp, q.resp_len, &ids, why, sizeof(why)) == 0) {
+		*n_tokens = (int64_t)ids.n;
+		free(ids.v);
+	} else {
+		if (j)
+			snprintf(why, sizeof(why), "no 'count' and no 'tokens' in the answer");
+		rc = uh_err_set(&e, UH_EINVAL, "tokenize (%s/tokenize): %s",
+				uh_http_endpoint(st->http, (size_t)q.endpoint), why);
+		uh_http_scrub(st->http, e.msg);
+	}
+	cJSON_Delete(j);
+	uh_http_reqs_release(&q, 1);
+	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+}
+
+static const struct uh_backend_api openai_api = {
+	.abi_version = UH_BACKEND_ABI_VERSION,
+	.size = sizeof(struct uh_backend_api),
+	.name = "openai",
+	.caps = UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE | UH_CAN_TOKEN_LOGPROBS,
+	.open = oa_open,
+	.close = oa_close,
+	.model_id = oa_model_id,
+	.score = oa_score,
+	.free_score = oa_free_score,
+	.generate = oa_generate,
+	.free_gen = oa_free_gen,
+	.tokenize = oa_tokenize,
+};
+
+const struct uh_backend_api *uh_openai_backend(void)
+{
+	return &openai_api;
+}
