@@ -196,11 +196,113 @@ static int be_tokenize(void *state, const char *text, int64_t *n_tokens, char *e
 	return 0;
 }
 
+/*
+ * Token ids. A word "t<k>" (1 <= k < 2^31) is id k; any other word is a
+ * 31-bit FNV-1a hash of it (never 0); a non-empty all-space text is one
+ * token, like count_words. Id k decodes to " t<k>" and the EOS (0) to "",
+ * so decode(ids) encodes back to ids and scores as len(ids) words.
+ */
+#define NULL_EOS 0
+
+static int32_t word_id(const char *w, size_t n)
+{
+	uint32_t h = 2166136261u;
+	long v = 0;
+	size_t i;
+
+	if (n >= 2 && n <= 11 && w[0] == 't' && w[1] >= '1' && w[1] <= '9') {
+		for (i = 1; i < n && w[i] >= '0' && w[i] <= '9'; i++)
+			v = v * 10 + (w[i] - '0');
+		if (i == n && v <= INT32_MAX)
+			return (int32_t)v;
+	}
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)w[i]) * 16777619u;
+	h &= 0x7fffffffu;
+	return h ? (int32_t)h : 1;
+}
+
+static int be_encode(void *state, const char *text, int32_t **ids, size_t *n, char *errbuf,
+		     size_t errlen)
+{
+	int64_t k = count_words(text), i = 0;
+	const char *p = text;
+
+	*ids = NULL;
+	*n = 0;
+	if (k == 0)
+		return 0;
+	if (!(*ids = malloc((size_t)k * sizeof(**ids)))) {
+		snprintf(errbuf, errlen, "out of memory");
+		return UH_ENOMEM;
+	}
+	while (*p) {
+		size_t len;
+
+		while (*p && is_space((unsigned char)*p))
+			p++;
+		for (len = 0; p[len] && !is_space((unsigned char)p[len]); len++)
+			;
+		if (len)
+			(*ids)[i++] = word_id(p, len);
+		p += len;
+	}
+	if (i == 0) /* spaces only: one token */
+		(*ids)[i++] = word_id(" ", 1);
+	*n = (size_t)i;
+	return 0;
+}
+
+static int be_decode(void *state, const int32_t *ids, size_t n, char **text, char *errbuf,
+		     size_t errlen)
+{
+	char *s = malloc(13 * n + 1), *p = s;
+
+	*text = NULL;
+	if (!s) {
+		snprintf(errbuf, errlen, "out of memory");
+		return UH_ENOMEM;
+	}
+	*p = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] < 0) {
+			snprintf(errbuf, errlen, "null: token id %ld at position %zu is negative", (long)ids[i], i);
+			free(s);
+			return UH_EINVAL;
+		}
+		if (ids[i] != NULL_EOS) {
+			char t[12];
+			size_t k = sizeof(t);
+
+			for (uint32_t v = (uint32_t)ids[i]; v; v /= 10)
+				t[--k] = (char)('0' + v % 10);
+			*p++ = ' ';
+			*p++ = 't';
+			memcpy(p, t + k, sizeof(t) - k);
+			p += sizeof(t) - k;
+			*p = '\0';
+		}
+	}
+	*text = s;
+	return 0;
+}
+
+static void be_free_buf(void *state, void *p)
+{
+	free(p);
+}
+
+static int32_t be_eos_id(void *state)
+{
+	return NULL_EOS;
+}
+
 static const struct uh_backend_api null_api = {
 	.abi_version = UH_BACKEND_ABI_VERSION,
 	.size = sizeof(struct uh_backend_api),
 	.name = "null",
-	.caps = UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE | UH_CAN_TOKEN_LOGPROBS,
+	.caps = UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE | UH_CAN_TOKEN_LOGPROBS |
+		UH_CAN_TOKEN_IDS,
 	.open = be_open,
 	.close = be_close,
 	.model_id = be_model_id,
@@ -209,6 +311,10 @@ static const struct uh_backend_api null_api = {
 	.generate = be_generate,
 	.free_gen = be_free_gen,
 	.tokenize = be_tokenize,
+	.encode = be_encode,
+	.decode = be_decode,
+	.free_buf = be_free_buf,
+	.eos_id = be_eos_id,
 };
 
 const struct uh_backend_api *uh_null_backend(void)
