@@ -438,6 +438,36 @@ Test(cache, backend_without_model_id_files_answers_by_configuration)
 	uh_cache_close(c);
 }
 
+/* The same model id asked to load another --model is another identity; options alone are not. */
+Test(cache, requested_model_joins_the_identity)
+{
+	struct tb t = { .id = "tb-1" };
+	struct uh_backend inner, cb;
+	struct uh_cache *c;
+	struct uh_score_req q = { "c", "x", 0 };
+	struct uh_score_res r;
+	const char *k[] = { "log" }, *v1[] = { "a.log" }, *v2[] = { "b.log" };
+	struct uh_backend_config cfgs[4] = {
+		{ .model = "m-a", .keys = k, .values = v1, .n = 1 },
+		{ .model = "m-a", .keys = k, .values = v2, .n = 1 },
+		{ .model = "m-b", .keys = k, .values = v1, .n = 1 },
+		{ .model = NULL },
+	};
+	struct uh_err e;
+
+	cr_assert_eq(uh_cache_open(&c, db, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(uh_backend_wrap(&inner, &tb_api, &t, "tb", 0, &e), 0, "%s", e.msg);
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(uh_cache_backend_wrap(&cb, &inner, c, &cfgs[i], &e), 0, "%s", e.msg);
+		cr_assert_eq(uh_backend_score(&cb, &q, 1, &r, &e), 0, "%s", e.msg);
+		uh_backend_free_score(&cb, &r, 1);
+		uh_backend_close(&cb);
+	}
+	cr_expect_eq(t.score_calls, 3, "m-a, (m-a with other options: cached), m-b, no model");
+	uh_backend_close(&inner);
+	uh_cache_close(c);
+}
+
 Test(cache, backend_failures_keep_their_message_and_code)
 {
 	struct tb t = { .id = "tb-1" };

@@ -345,7 +345,11 @@ int uh_cache_backend_wrap(struct uh_backend *out, struct uh_backend *inner, stru
 	s->inner = inner;
 	s->cache = c;
 
-	/* who the answers belong to: the backend and its model, else its configuration */
+	/*
+	 * Who the answers belong to: the backend and its model id, and the
+	 * model it was asked to load (--model) in case its id does not say;
+	 * without a model id, its whole configuration.
+	 */
 	id = in->model_id ? in->model_id(inner->state) : NULL;
 	if (!id || !*id) {
 		if (config_text(cfg, &extra)) {
@@ -354,7 +358,8 @@ int uh_cache_backend_wrap(struct uh_backend *out, struct uh_backend *inner, stru
 		}
 		id = "";
 	}
-	uh_cache_identity(in->name && *in->name ? in->name : inner->name, id, extra, s->identity);
+	uh_cache_identity(in->name && *in->name ? in->name : inner->name, id,
+			  extra ? extra : cfg ? cfg->model : NULL, s->identity);
 	free(extra);
 
 	s->api.abi_version = UH_BACKEND_ABI_VERSION;

@@ -10,10 +10,10 @@
  * and fresh answers in request order. tokenize() is cached the same way;
  * encode/decode/eos_id and model_id pass straight through.
  *
- * Answers are filed under the inner backend's name and model id; a backend
- * without a model id also gets its configuration (model and options) in
- * the identity, so two differently configured instances never share
- * answers.
+ * Answers are filed under the inner backend's name, model id and the model
+ * it was asked to load (cfg->model, --model); a backend without a model id
+ * gets its whole configuration (model and options) in the identity, so two
+ * differently configured instances never share answers.
  */
 #ifndef UH_HARNESS_BACKENDS_CACHE_H
 #define UH_HARNESS_BACKENDS_CACHE_H
