@@ -3,9 +3,9 @@
  * interface (see http.h).
  *
  * One loop drives everything: start requests while a slot is free (retries
- * whose backoff has passed first, then new ones), let curl move bytes, reap
- * finished transfers, and wait in curl_multi_poll until a socket is ready or
- * the next backoff ends. Easy handles are kept in a pool and the multi
+ * whose backoff has passed first, then new ones), wait in epoll until a
+ * socket is ready, curl's timer fires or the next backoff ends, let curl
+ * move bytes (its socket interface), and reap finished transfers. Easy handles are kept in a pool and the multi
  * handle's connection cache keeps sockets open, so a steady stream of
  * requests costs no new connections.
  */
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +65,8 @@ struct uh_http {
 	int retries;
 	size_t max_resp;
 	uint64_t rng;
+	int epfd;          /* the sockets curl wants watched */
+	double timer_at;   /* when curl wants socket_action(TIMEOUT); INFINITY: never */
 };
 
 /* Per-request bookkeeping of one uh_http_run. */
@@ -266,6 +269,72 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* ------------------------------------------------------------ the event loop */
+
+/*
+ * curl's socket interface: curl says which sockets to watch (on_socket)
+ * and when to call it back (on_timer); epoll reports only the ready
+ * sockets, so a wake-up costs O(ready), not O(connections) as
+ * curl_multi_perform + poll would.
+ */
+static int on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	struct uh_http *h = userp;
+	struct epoll_event ev;
+
+	(void)e;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	ev.data.fd = fd;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
+		epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev);
+	return 0;
+}
+
+static int on_timer(CURLM *m, long ms, void *userp)
+{
+	struct uh_http *h = userp;
+
+	(void)m;
+	h->timer_at = ms < 0 ? INFINITY : mono_s() + (double)ms / 1000;
+	return 0;
+}
+
+/* Wait until a socket is ready, curl's timer fires or wake passes, and run curl. */
+static int drive(struct uh_http *h, double wake)
+{
+	struct epoll_event ev[64];
+	double t = mono_s(), until = h->timer_at < wake ? h->timer_at : wake;
+	int ms, k, running;
+
+	if (until <= t)
+		ms = 0;
+	else if (until - t >= 1.0)
+		ms = 1000;
+	else
+		ms = (int)ceil((until - t) * 1000);
+	k = epoll_wait(h->epfd, ev, (int)(sizeof(ev) / sizeof(ev[0])), ms);
+	if (k < 0 && errno != EINTR)
+		return -1;
+	for (int i = 0; i < k; i++) {
+		int flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+			    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+			    (ev[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+
+		curl_multi_socket_action(h->multi, ev[i].data.fd, flags, &running);
+	}
+	if (mono_s() >= h->timer_at) {
+		h->timer_at = INFINITY;  /* on_timer sets the next one */
+		curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ client */
 
 static int check_url(const char *u, struct uh_err *err)
@@ -317,6 +386,8 @@ void uh_http_free(struct uh_http *h)
 	free(h->slots);
 	if (h->multi)
 		curl_multi_cleanup(h->multi);
+	if (h->epfd >= 0)
+		close(h->epfd);
 	for (size_t i = 0; i < h->n_ep; i++) {
 		free(h->ep[i].base);
 		free(h->ep[i].root);
@@ -434,6 +505,12 @@ int uh_http_new(struct uh_http **out, const struct uh_http_opts *o, struct uh_er
 	h->base_s = o->backoff_base_s > 0 ? o->backoff_base_s : BACKOFF_BASE_DEFAULT;
 	h->cap_s = o->backoff_cap_s > 0 ? o->backoff_cap_s : BACKOFF_CAP_DEFAULT;
 	h->max_resp = o->max_response ? o->max_response : UH_HTTP_MAX_RESPONSE;
+	h->timer_at = INFINITY;
+	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (h->epfd < 0) {
+		free(h);
+		return uh_err_set(err, UH_EIO, "epoll_create1 failed: %s", strerror(errno));
+	}
 	h->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)h;
 	if (!h->rng)
 		h->rng = 0x9e3779b97f4a7c15ULL;
@@ -464,6 +541,10 @@ int uh_http_new(struct uh_http **out, const struct uh_http_opts *o, struct uh_er
 		if (setup_slot(h, &h->slots[i]) < 0)
 			goto nomem;
 	if (curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, (long)(h->n_slots + (int)h->n_ep)) ||
+	    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket) ||
+	    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h) ||
+	    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer) ||
+	    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h) ||
 	    build_headers(h) < 0)
 		goto nomem;
 	*out = h;
@@ -673,7 +754,7 @@ int uh_http_run(struct uh_http *h, struct uh_http_req *reqs, size_t n, int allow
 
 	while (done < n) {
 		double now = mono_s(), wake = INFINITY;
-		int running = 0, msgs;
+		int msgs;
 		CURLMsg *m;
 
 		/* 1. fill free slots: due retries first, then new requests */
@@ -705,11 +786,13 @@ int uh_http_run(struct uh_http *h, struct uh_http_req *reqs, size_t n, int allow
 			if (st[retry[r]].not_before < wake)
 				wake = st[retry[r]].not_before;
 
-		/* 2. move bytes and reap */
-		if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
-			rc = uh_err_set(err, UH_EIO, "curl_multi_perform failed");
+		/* 2. wait for sockets, curl's timer or the next backoff; let curl move bytes */
+		if (drive(h, wake) < 0) {
+			rc = uh_err_set(err, UH_EIO, "waiting for sockets failed: %s", strerror(errno));
 			goto out;
 		}
+
+		/* 3. reap */
 		while ((m = curl_multi_info_read(h->multi, &msgs)) != NULL) {
 			struct slot *s = NULL;
 			struct uh_http_req *q;
@@ -763,22 +846,6 @@ int uh_http_run(struct uh_http *h, struct uh_http_req *reqs, size_t n, int allow
 			if (err)
 				uh_http_scrub(h, err->msg);
 			goto out;
-		}
-		if (done == n)
-			break;
-
-		/* 3. wait for sockets or the next backoff */
-		{
-			double t = mono_s();
-			int ms = 100;
-
-			if (wake < INFINITY) {
-				double d = (wake - t) * 1000;
-
-				ms = d <= 0 ? 0 : d < 100 ? (int)d + 1 : 100;
-			}
-			if (inflight > 0 || ms > 0)
-				curl_multi_poll(h->multi, NULL, 0, ms, NULL);
 		}
 	}
 

@@ -492,6 +492,7 @@ static int read_choice(const cJSON *ch, const struct item *it, const struct oa_s
 	const cJSON *lp = uh_http_json_get(ch, "logprobs");
 	const cJSON *tl = uh_http_json_get(lp, "token_logprobs");
 	const cJSON *tt = uh_http_json_get(lp, "top_logprobs");
+	const cJSON *xs, *tops;
 	size_t n_tl, first, L;
 	double sum = 0;
 	int all = 1;
@@ -551,8 +552,11 @@ static int read_choice(const cJSON *ch, const struct item *it, const struct oa_s
 		snprintf(why, cap, "out of memory");
 		return -1;
 	}
-	for (size_t t = first; t < L; t++) {
-		const cJSON *x = cJSON_GetArrayItem(tl, (int)t), *top = cJSON_GetArrayItem(tt, (int)t), *y;
+	/* walk the lists once: cJSON_GetArrayItem is linear, so indexing would be quadratic */
+	xs = cJSON_GetArrayItem(tl, (int)first);
+	tops = cJSON_GetArrayItem(tt, (int)first);
+	for (size_t t = first; t < L; t++, xs = xs->next, tops = tops->next) {
+		const cJSON *x = xs, *top = tops, *y;
 		double v, best = -INFINITY;
 		int any = 0;
 
@@ -658,12 +662,12 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 	size_t n_it = 0, nq = 0, *from = NULL;
 	int rc = 0;
 
-	it = calloc(n, sizeof(*it));
+	it = calloc(n ? n : 1, sizeof(*it));
 	if (!it)
 		return uh_err_set(err, UH_ENOMEM, "out of memory");
 
 	if (st->tok_mode) {
-		size_t *ci = malloc(2 * n * sizeof(*ci));
+		size_t *ci = malloc((2 * n + 1) * sizeof(*ci));
 
 		if (!ci || strset_init(&set, 2 * n) < 0) {
 			free(ci);

@@ -227,7 +227,7 @@ static int read_score(const struct tgi_state *st, const struct uh_http_req *tq,
 	struct tok *toks = NULL;
 	char why[384];
 	cJSON *j = NULL;
-	const cJSON *pre, *x;
+	const cJSON *pre, *p, *x;
 	double sum = 0;
 	int rc = 0;
 
@@ -258,8 +258,8 @@ static int read_score(const struct tgi_state *st, const struct uh_http_req *tq,
 		snprintf(why, sizeof(why), "details.prefill has %zu tokens but /tokenize gave %zu", L, n_tok);
 		goto bad;
 	}
-	for (size_t t = 0; t < L; t++) {
-		const cJSON *p = cJSON_GetArrayItem(pre, (int)t);
+	p = pre->child;
+	for (size_t t = 0; t < L; t++, p = p->next) {
 		long long id;
 		double v;
 
@@ -303,9 +303,10 @@ out:
 static int score_locked(struct tgi_state *st, const struct uh_score_req *reqs, size_t n,
 			struct uh_score_res *res, struct uh_err *err)
 {
-	struct uh_http_req *q = calloc(2 * n, sizeof(*q));
-	struct uh_http_buf *bodies = calloc(2 * n, sizeof(*bodies));
-	size_t *of = malloc(n * sizeof(*of)), *lens = malloc(n * sizeof(*lens));
+	size_t cap = n ? n : 1;
+	struct uh_http_req *q = calloc(2 * cap, sizeof(*q));
+	struct uh_http_buf *bodies = calloc(2 * cap, sizeof(*bodies));
+	size_t *of = malloc(cap * sizeof(*of)), *lens = malloc(cap * sizeof(*lens));
 	size_t m = 0;
 	int rc = 0;
 
