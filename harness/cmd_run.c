@@ -17,6 +17,7 @@
 #include "harness/err.h"
 #include "harness/progress.h"
 #include "harness/run.h"
+#include "harness/run_suites.h"
 #include "harness/tofu_store.h"
 #include "results/cache.h"
 #include "results/store.h"
@@ -50,7 +51,8 @@ static const char usage_text[] =
 	"a pretrained model brings. Nothing to download.\n"
 	"\n"
 	"options:\n"
-	"  --suite NAME          suite (default tofu; valid: tofu)\n"
+	"  --suite NAME          suite (default tofu; valid: tofu, muse, hp; for the\n"
+	"                        last two see uh-run --suite muse --help)\n"
 	"  --split SPLIT         forget split (default forget05): forget01, forget05,\n"
 	"                        forget10, or any forgetXX with forgetXX_perturbed.json\n"
 	"  --profile P           tofu (default): the original evaluation, first 300\n"
@@ -83,6 +85,7 @@ static const char usage_text[] =
 	"                        is kept in the database as soon as it arrives, and a\n"
 	"                        rerun of a command, e.g. after a crash, asks the\n"
 	"                        backend only for what is missing)\n"
+	"  --cache-read-only     use the answers in the request cache but store none\n"
 	"  --quiet               no progress on stderr\n"
 	"\n"
 	"examples:\n"
@@ -110,6 +113,7 @@ struct opts {
 	int authors;
 	bool quiet;
 	bool no_cache;
+	bool cache_read_only;
 };
 
 static void opts_release(struct opts *o)
@@ -190,6 +194,10 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 			o->no_cache = true;
 			continue;
 		}
+		if (!strcmp(a, "--cache-read-only")) {
+			o->cache_read_only = true;
+			continue;
+		}
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 			if ((v = opt_value(argc, argv, &i, names[k], &missing)) || missing)
 				break;
@@ -244,7 +252,7 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 		}
 	}
 	if (strcmp(o->suite, "tofu")) {
-		fprintf(stderr, "uh run: unknown suite '%s' (valid: tofu)\n", o->suite);
+		fprintf(stderr, "uh run: unknown suite '%s' (valid: tofu, muse, hp)\n", o->suite);
 		return 2;
 	}
 	if (o->reference && o->reference_logs) {
@@ -673,6 +681,14 @@ int uh_cmd_run(int argc, char **argv)
 	int rc;
 
 	uh_err_clear(&err);
+	/* MUSE and Harry Potter have their own options (harness/cmd_run_suites.c) */
+	for (int i = 1; i < argc; i++) {
+		const char *s = !strcmp(argv[i], "--suite") && i + 1 < argc ? argv[i + 1] :
+				!strncmp(argv[i], "--suite=", 8) ? argv[i] + 8 : NULL;
+
+		if (s && (!strcmp(s, "muse") || !strcmp(s, "hp")))
+			return uh_cmd_run_suite(argc, argv);
+	}
 	rc = parse_args(argc, argv, &o, &help);
 	if (help) {
 		fputs(usage_text, stdout);
@@ -740,7 +756,7 @@ int uh_cmd_run(int argc, char **argv)
 
 	/* the request cache lives in the same file, on its own connection */
 	if (!o.no_cache && strcmp(db, ":memory:")) {
-		if ((rc = uh_cache_open(&cache, db, 0, &err)))
+		if ((rc = uh_cache_open(&cache, db, o.cache_read_only ? UH_CACHE_READONLY : 0, &err)))
 			goto fail;
 		uh_cache_set_warn(cache, warn_stderr, NULL);
 	}
@@ -833,9 +849,10 @@ int uh_cmd_run(int argc, char **argv)
 	printf("model run %lld (%s, %zu requests, %zu unique, %.2fs)\n", (long long)model_res.run_id,
 	       model_name, model_res.n_requests, model_res.n_unique, model_res.seconds);
 	if (cache)
-		printf("cache: %llu hits, %llu misses\n",
+		printf("cache: %llu hits, %llu misses%s\n",
 		       (unsigned long long)uh_cache_stats(cache)->hits,
-		       (unsigned long long)uh_cache_stats(cache)->misses);
+		       (unsigned long long)uh_cache_stats(cache)->misses,
+		       o.cache_read_only ? " (read-only: none stored)" : "");
 	else
 		printf("cache: off\n");
 	printf("stored in %s\n", uh_store_path(st));

@@ -1,10 +1,12 @@
 /*
  * cmd_synth.c - `uh synth <kind> --out DIR [--seed S] [--authors N] [--force]`:
  * write a deterministic synthetic dataset in an upstream benchmark's layout.
- * Only the TOFU layout exists so far; MUSE and Harry Potter are planned.
+ * Layouts: TOFU (suites/synth_tofu.h), MUSE and Harry Potter
+ * (suites/synth_muse_hp.h).
  */
 #include "harness/cmds.h"
 #include "harness/err.h"
+#include "suites/synth_muse_hp.h"
 #include "suites/synth_tofu.h"
 
 #include <errno.h>
@@ -17,15 +19,18 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: uh synth <kind> --out DIR [--seed S] [--authors N] [--force]\n"
+		"usage: uh synth <kind> --out DIR [--seed S] [--authors N | --size N] [--force]\n"
 		"\n"
 		"Write a synthetic dataset with an upstream benchmark's files and fields.\n"
 		"The same arguments always give byte-identical files.\n"
 		"\n"
 		"kinds:\n"
 		"  tofu   the 15 files of locuslab/TOFU about uh's own fictitious authors\n"
-		"  muse   (not yet)\n"
-		"  hp     (not yet)\n"
+		"  muse   MUSE's verbmem/, knowmem/, privleak/ (and raw/) JSON files about\n"
+		"         uh's invented local news (--size N stories per set, default 100)\n"
+		"  hp     SOUL/FLAT's hp_{train,test}_qa_{50,100,200,300}.jsonl about uh's\n"
+		"         invented saga, hp.jsonl, retain.jsonl, heldout.txt (--size N\n"
+		"         passages, default 100)\n"
 		"\n"
 		"options:\n"
 		"  --out DIR     output folder, created if missing (required)\n"
@@ -83,6 +88,62 @@ static int parse_int(const char *s, int *out)
 	return 0;
 }
 
+/* `uh synth muse|hp --out DIR [--seed S] [--size N] [--force]` */
+static int synth_muse_hp(const char *kind, int argc, char **argv)
+{
+	const char *out = NULL, *v;
+	uint64_t seed = 0;
+	int size = 100;
+	unsigned flags = 0;
+	struct uh_err err;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		int missing = 0;
+
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--force")) {
+			flags |= UH_SYNTH_FORCE;
+		} else if ((v = opt_value(argc, argv, &i, "--out", &missing))) {
+			out = v;
+		} else if ((v = opt_value(argc, argv, &i, "--seed", &missing))) {
+			if (parse_u64(v, &seed) != 0) {
+				fprintf(stderr, "uh synth %s: --seed must be an unsigned 64-bit integer, got '%s'\n", kind, v);
+				return 2;
+			}
+		} else if ((v = opt_value(argc, argv, &i, "--size", &missing))) {
+			if (parse_int(v, &size) != 0) {
+				fprintf(stderr, "uh synth %s: --size must be an integer, got '%s'\n", kind, v);
+				return 2;
+			}
+		} else if (missing) {
+			fprintf(stderr, "uh synth %s: option '%s' needs a value\n", kind, argv[i]);
+			return 2;
+		} else {
+			fprintf(stderr, "uh synth %s: unknown option '%s'\n", kind, argv[i]);
+			return 2;
+		}
+	}
+	if (!out || !*out) {
+		fprintf(stderr, "uh synth %s: --out DIR is required\n", kind);
+		return 2;
+	}
+	rc = !strcmp(kind, "muse") ? uh_synth_muse(out, seed, size, flags, &err)
+				   : uh_synth_hp(out, seed, size, flags, &err);
+	if (rc != 0) {
+		fprintf(stderr, "uh synth %s: %s\n", kind, err.msg);
+		return uh_exit_status(rc);
+	}
+	printf("uh synth %s: wrote %s to %s (%d %s, seed %" PRIu64 ")\n", kind,
+	       !strcmp(kind, "muse") ? "verbmem/, knowmem/, privleak/ and raw/" : "the hp_*_qa_*.jsonl files, "
+	       "hp.jsonl, retain.jsonl and heldout.txt", out, size, !strcmp(kind, "muse") ? "stories" : "passages",
+	       seed);
+	return 0;
+}
+
 int uh_cmd_synth(int argc, char **argv)
 {
 	const char *kind, *out = NULL, *v;
@@ -93,7 +154,7 @@ int uh_cmd_synth(int argc, char **argv)
 	int rc;
 
 	if (argc < 2) {
-		fprintf(stderr, "uh synth: missing the dataset kind (tofu)\n");
+		fprintf(stderr, "uh synth: missing the dataset kind (tofu, muse, hp)\n");
 		usage(stderr);
 		return 2;
 	}
@@ -102,12 +163,10 @@ int uh_cmd_synth(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (!strcmp(kind, "muse") || !strcmp(kind, "hp")) {
-		fprintf(stderr, "uh synth: kind '%s' is not implemented yet (available: tofu)\n", kind);
-		return 2;
-	}
+	if (!strcmp(kind, "muse") || !strcmp(kind, "hp"))
+		return synth_muse_hp(kind, argc, argv);
 	if (strcmp(kind, "tofu") != 0) {
-		fprintf(stderr, "uh synth: unknown kind '%s' (available: tofu; planned: muse, hp)\n", kind);
+		fprintf(stderr, "uh synth: unknown kind '%s' (available: tofu, muse, hp)\n", kind);
 		return 2;
 	}
 

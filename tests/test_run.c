@@ -423,7 +423,7 @@ Test(run, usage_errors_list_the_valid_choices)
 {
 	char empty[4200], logs[4200];
 
-	USAGE("unknown suite 'muse' (valid: tofu)", NULL, "--suite", "muse");
+	USAGE("unknown suite 'wiki' (valid: tofu, muse, hp)", NULL, "--suite", "wiki");
 	USAGE("unknown split 'forget07'", "forget01, forget05, forget10", "--split", "forget07",
 	      "--authors", "100");
 	USAGE("unknown profile 'x'", "tofu, open-unlearning", "--profile", "x");

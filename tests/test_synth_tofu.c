@@ -382,7 +382,7 @@ Test(synth_tofu, cli_requires_out, .init = cr_redirect_stderr)
 Test(synth_tofu, cli_bad_values_and_kinds, .init = cr_redirect_stderr)
 {
 	char *seed[] = { "synth", "tofu", "--out", "x", "--seed", "-1", NULL };
-	char *muse[] = { "synth", "muse", "--out", "x", NULL };
+	char *muse[] = { "synth", "muse", "--outx", "x", NULL };
 	char *what[] = { "synth", "wiki", NULL };
 	char *none[] = { "synth", NULL };
 
@@ -392,18 +392,21 @@ Test(synth_tofu, cli_bad_values_and_kinds, .init = cr_redirect_stderr)
 	cr_assert_eq(uh_cmd_synth(1, none), 2);
 	fflush(stderr);
 	cr_assert_stderr_eq_str("uh synth tofu: --seed must be an unsigned 64-bit integer, got '-1'\n"
-				"uh synth: kind 'muse' is not implemented yet (available: tofu)\n"
-				"uh synth: unknown kind 'wiki' (available: tofu; planned: muse, hp)\n"
-				"uh synth: missing the dataset kind (tofu)\n"
-				"usage: uh synth <kind> --out DIR [--seed S] [--authors N] [--force]\n"
+				"uh synth muse: unknown option '--outx'\n"
+				"uh synth: unknown kind 'wiki' (available: tofu, muse, hp)\n"
+				"uh synth: missing the dataset kind (tofu, muse, hp)\n"
+				"usage: uh synth <kind> --out DIR [--seed S] [--authors N | --size N] [--force]\n"
 				"\n"
 				"Write a synthetic dataset with an upstream benchmark's files and fields.\n"
 				"The same arguments always give byte-identical files.\n"
 				"\n"
 				"kinds:\n"
 				"  tofu   the 15 files of locuslab/TOFU about uh's own fictitious authors\n"
-				"  muse   (not yet)\n"
-				"  hp     (not yet)\n"
+				"  muse   MUSE's verbmem/, knowmem/, privleak/ (and raw/) JSON files about\n"
+				"         uh's invented local news (--size N stories per set, default 100)\n"
+				"  hp     SOUL/FLAT's hp_{train,test}_qa_{50,100,200,300}.jsonl about uh's\n"
+				"         invented saga, hp.jsonl, retain.jsonl, heldout.txt (--size N\n"
+				"         passages, default 100)\n"
 				"\n"
 				"options:\n"
 				"  --out DIR     output folder, created if missing (required)\n"
