@@ -12,6 +12,7 @@
 #include "harness/version.h"
 #include "metrics/bootstrap.h"
 #include "metrics/tofu_agg.h"
+#include "suites/registry.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -425,6 +426,9 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 		strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tmv);
 	else
 		snprintf(started, sizeof(started), "unknown");
+	/* 0. the backend must be able to answer the suite, before any request */
+	if ((rc = uh_suite_check_caps("tofu", uh_tofu_profile_name(s->profile), b->api->caps, b->name, err)))
+		return rc;
 	/* 1. requests */
 	rc = uh_tofu_requests_build(s, t, &rq, err);
 	if (rc)
