@@ -898,4 +898,16 @@ Test(cache_run, damage_other_models_and_no_cache_ask_again)
 	cr_expect_eq(sql_count(db, "SELECT count(*) FROM request_cache"), 2 * (long long)n1);
 	cr_expect_eq(sql_count(db, "SELECT count(*) FROM run_provenance WHERE key = 'request_cache'"), 3);
 	expect_same_run(db, 1, db, 4);
+
+	/* --cache-read-only: hits are used, misses asked and not stored */
+	status = counting_run(db, log4, "--cache-read-only", "--opt=id=counting-v3");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d: %s", status,
+		  (err = uh_test_slurp(err_path, NULL)));
+	free(log_lines(log4, &b, &n));
+	free(b);
+	cr_expect_eq(n, 2 * n1, "the --no-cache log and this one");
+	cr_expect_eq(sql_count(db, "SELECT count(*) FROM request_cache"), 2 * (long long)n1);
+	err = uh_test_slurp(out_path, NULL);
+	cr_expect(strstr(err, "(read-only: none stored)") != NULL, "%s", err);
+	free(err);
 }
