@@ -1,10 +1,13 @@
 /*
  * harness/backends/openai.c and http.c over real loopback HTTP against the
- * fault-injecting fake server in tests/fake_server.h.
+ * fault-injecting fake server in tests/fake_server.h, and end to end
+ * against `uh serve` (harness/serve.c) over the n-gram model.
  */
 #include "harness/backends/http.h"
+#include "harness/backends/ngram.h"
 #include "harness/backends/openai.h"
 #include "harness/backends/registry.h"
+#include "harness/serve.h"
 #include "tests/fake_server.h"
 
 #include <criterion/criterion.h>
@@ -803,4 +806,80 @@ Test(http, json_string_escaping)
 	uh_http_buf_puts(&b, "0123456789");
 	cr_assert(b.failed, "the cap holds");
 	uh_http_buf_release(&b);
+}
+
+/* ------------------------------------------------------------ against uh serve */
+
+static const char *const corpus[] = {
+	"the cat sat on the mat. the dog sat on the log.",
+	"the cat ate the fish and the dog ate the bone.",
+	"a cat is not a dog, and a dog is not a cat.",
+	"the mat was red and the log was brown.",
+	"Question: where did the cat sit?\nAnswer: the cat sat on the mat.",
+};
+
+/*
+ * The same model scored directly and through `uh serve` + the openai
+ * backend (token ids, eos from /tokenizer_info, greedy from top_logprobs)
+ * gives the same numbers.
+ */
+Test(openai_serve, matches_the_backend_it_serves)
+{
+	struct uh_backend direct, remote;
+	struct uh_ngram *m = NULL;
+	struct uh_serve_opts so;
+	struct uh_server *srv = NULL;
+	struct uh_err err;
+	struct opts o = { 0 };
+	char url[128];
+	struct uh_score_req q[] = {
+		{ "Question: where did the cat sit?\nAnswer:", " the cat sat on the mat.", UH_SCORE_EOS },
+		{ "Question: where did the cat sit?\nAnswer:", " the dog sat on the log.", UH_SCORE_EOS },
+		{ "the cat", " ate the fish", 0 },
+		{ "a dog is", " not a cat", 0 },
+	};
+	struct uh_score_res want[4], got[4];
+	struct uh_gen_req g = { "Question: where did the cat sit?\nAnswer:", 12, NULL, 0 };
+	struct uh_gen_res gw, gg;
+
+	uh_err_clear(&err);
+	cr_assert_eq(uh_ngram_train(corpus, sizeof(corpus) / sizeof(corpus[0]), NULL, &m, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_backend_wrap(&direct, uh_ngram_backend(), m, "ngram", 1, &err), 0, "%s", err.msg);
+	uh_serve_opts_init(&so);
+	so.model = "tiny";
+	so.threads = 2;
+	cr_assert_eq(uh_serve_new(&direct, &so, &srv, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_serve_start(srv, &err), 0, "%s", err.msg);
+
+	snprintf(url, sizeof(url), "url=http://127.0.0.1:%d/v1", uh_serve_port(srv));
+	opts_add(&o, url, "batch=3", "tokenize=yes", NULL);
+	cr_assert_eq(open_with(&remote, &o, &err), 0, "%s", err.msg);
+	cr_assert(strstr(uh_backend_model_id(&remote), "openai:tiny@127.0.0.1:") != NULL);
+
+	cr_assert_eq(uh_backend_score(&direct, q, 4, want, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_backend_score(&remote, q, 4, got, &err), 0, "%s", err.msg);
+	for (size_t i = 0; i < 4; i++) {
+		cr_assert_eq(got[i].n_tokens, want[i].n_tokens, "request %zu: %lld tokens, want %lld", i,
+			     (long long)got[i].n_tokens, (long long)want[i].n_tokens);
+		cr_assert_float_eq(got[i].logprob, want[i].logprob, 1e-12, "request %zu: %.17g want %.17g", i,
+				   got[i].logprob, want[i].logprob);
+		cr_assert_eq(got[i].is_greedy, want[i].is_greedy, "request %zu", i);
+		for (int64_t t = 0; t < want[i].n_tokens; t++)
+			cr_assert_eq(got[i].token_greedy[t], want[i].token_greedy[t], "request %zu token %lld", i,
+				     (long long)t);
+	}
+	uh_backend_free_score(&direct, want, 4);
+	uh_backend_free_score(&remote, got, 4);
+
+	cr_assert_eq(uh_backend_generate(&direct, &g, 1, &gw, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_backend_generate(&remote, &g, 1, &gg, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(gg.text, gw.text);
+	cr_assert_eq(gg.finish_reason, gw.finish_reason);
+	cr_assert_eq(gg.n_tokens, gw.n_tokens);
+	uh_backend_free_gen(&direct, &gw, 1);
+	uh_backend_free_gen(&remote, &gg, 1);
+
+	uh_backend_close(&remote);
+	uh_serve_free(srv);
+	uh_backend_close(&direct);
 }
