@@ -574,6 +574,10 @@ static int score_ngram(struct uh_server *s, struct prompt *ps, size_t np, size_t
  * Any other backend: one score() batch of (context "", decode(ids)), a
  * trailing EOS as UH_SCORE_EOS. The backend must score exactly those ids:
  * decode(ids) must encode back to them, and it must count as many tokens.
+ * The first id has no context to be scored in (null, as in vLLM), except
+ * a leading EOS: lm-eval's prefix token for an empty context, i.e. the
+ * start of the text, so the ids after it are scored as score("", ...)
+ * scores them, the first one included.
  */
 static int score_generic(struct uh_server *s, struct prompt *ps, size_t np, struct rerr *e)
 {
@@ -601,22 +605,24 @@ static int score_generic(struct uh_server *s, struct prompt *ps, size_t np, stru
 	for (size_t i = 0; i < np; i++) {
 		struct prompt *p = &ps[i];
 		int32_t *back = NULL;
-		size_t nb = 0, n = p->n_seq;
+		size_t nb = 0, n = p->n_seq, lead = n > 1 && p->ids[0] == eos;
 		int ok;
 
-		if (n && p->ids[n - 1] == eos) {
+		if (n > lead && p->ids[n - 1] == eos) {
 			n--;
 			reqs[i].flags = UH_SCORE_EOS;
 		}
-		for (size_t t = 0; t < n; t++)
+		for (size_t t = lead; t < n; t++)
 			if (p->ids[t] == eos) {
-				fail(e, 400, "prompt %zu: the end-of-text id %ld may only come last (position %zu)",
+				fail(e, 400, "prompt %zu: the end-of-text id %ld may only come first or last (position %zu)",
 				     i, (long)eos, t);
 				goto out;
 			}
-		if (decode(s, p->ids, n, &texts[i], e) < 0 || encode(s, texts[i], &back, &nb, e) < 0)
+		n -= lead;
+		if (decode(s, p->ids + lead, n, &texts[i], e) < 0 ||
+		    encode(s, texts[i], &back, &nb, e) < 0)
 			goto out;
-		ok = nb == n && (n == 0 || memcmp(back, p->ids, n * sizeof(*back)) == 0);
+		ok = nb == n && (n == 0 || memcmp(back, p->ids + lead, n * sizeof(*back)) == 0);
 		free(back);
 		if (!ok) {
 			fail(e, 400,
@@ -638,18 +644,19 @@ static int score_generic(struct uh_server *s, struct prompt *ps, size_t np, stru
 	rc = -1;
 	for (size_t i = 0; i < np; i++) {
 		struct prompt *p = &ps[i];
+		size_t lead = p->n_seq > 1 && p->ids[0] == eos;
 
-		if ((size_t)res[i].n_tokens != p->n_seq) {
+		if ((size_t)res[i].n_tokens != p->n_seq - lead) {
 			fail(e, 500, "backend '%s' scored %lld tokens for prompt %zu of %zu ids", s->b->name,
-			     (long long)res[i].n_tokens, i, p->n_seq);
+			     (long long)res[i].n_tokens, i, p->n_seq - lead);
 			goto out;
 		}
 		if (alloc_scores(p, 0, e) < 0)
 			goto out;
-		/* position 0 has no context to be scored in: vLLM's null */
+		/* seq position t >= 1 is the backend's token t - lead */
 		for (size_t t = 1; t < p->n_seq; t++) {
-			p->lp[t - 1] = res[i].token_logprobs[t];
-			p->greedy[t - 1] = res[i].token_greedy[t];
+			p->lp[t - 1] = res[i].token_logprobs[t - lead];
+			p->greedy[t - 1] = res[i].token_greedy[t - lead];
 		}
 	}
 	rc = 0;

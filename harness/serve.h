@@ -11,7 +11,10 @@
  * Scoring. The echoed prompt's token_logprobs come from the backend's own
  * scores: position i > 0 is log p(id_i | id_0..i-1) and position 0 is null
  * (nothing is added in front of a prompt, so the ids echoed are the ids
- * sent). For the built-in ngram backend top_logprobs hold the real top-k
+ * sent). A leading EOS id is lm-eval's prefix token for an empty context:
+ * the ids after it are scored from the start of the text, exactly as the
+ * backend's score("", continuation) scores them. Prompts of ids are decoded
+ * to text for generation. For the built-in ngram backend top_logprobs hold the real top-k
  * of its next-token distribution (plus the actual token). Other backends
  * have no distribution in the ABI: the dict holds the actual token, and when
  * the backend says it is not the greedy choice, one more entry keyed

@@ -11,10 +11,14 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char *const corpus[] = {
 	"the cat sat on the mat. the dog sat on the log.",
@@ -381,6 +385,37 @@ Test(serve, echo_logprobs_token_ids_batch)
 	cJSON_Delete(j);
 }
 
+/* lm-eval's empty context: the EOS prefix token stands for the start of the text. */
+Test(serve, eos_prefix_is_the_start_of_the_text)
+{
+	const char *cont = "the cat ate the fish.";
+	struct uh_score_res r = score("", cont);
+	int32_t *ids, *all;
+	size_t n;
+	char body[1024], *js;
+	cJSON *j, *lp;
+	int greedy;
+	double s;
+
+	encode(cont, &ids, &n);
+	all = malloc((n + 1) * sizeof(*all));
+	all[0] = UH_NGRAM_EOS;
+	memcpy(all + 1, ids, n * sizeof(*ids));
+	js = ids_json(all, n + 1);
+	snprintf(body, sizeof(body), "{\"prompt\":%s,\"max_tokens\":0,\"echo\":true,\"logprobs\":1}", js);
+	j = post("/v1/completions", body, 200);
+	lp = item(cJSON_GetArrayItem(item(j, "choices"), 0), "logprobs");
+	cr_assert_eq(cJSON_GetArraySize(item(lp, "token_logprobs")), (int)n + 1);
+	s = sum_lp(lp, 1, (int)n + 1, &greedy);
+	cr_expect_eq(s, r.logprob, "served %.17g, in-process score(\"\", cont) %.17g", s, r.logprob);
+	cr_expect_eq(greedy, r.is_greedy);
+	cJSON_Delete(j);
+	uh_backend_free_score(&b, &r, 1);
+	free(js);
+	free(all);
+	free(ids);
+}
+
 /* ------------------------------------------------------------ generation */
 
 Test(serve, generate_and_stop)
@@ -547,6 +582,16 @@ Test(serve_null, token_ids_through_the_abi)
 
 	expect_error("/v1/completions", "{\"prompt\": [5, 0, 6], \"max_tokens\": 0, \"echo\": true, \"logprobs\": 1}",
 		     400, "end-of-text");
+
+	/* a leading EOS: the next id is scored from the start of the text */
+	j = post("/v1/completions", "{\"prompt\": [0, 5, 6, 0], \"max_tokens\": 0, \"echo\": true, \"logprobs\": 1}",
+		 200);
+	lp = item(cJSON_GetArrayItem(item(j, "choices"), 0), "logprobs");
+	cr_assert_eq(cJSON_GetArraySize(item(lp, "token_logprobs")), 4);
+	cr_expect(cJSON_IsNull(cJSON_GetArrayItem(item(lp, "token_logprobs"), 0)));
+	for (i = 1; i < 4; i++)
+		cr_expect_eq(cJSON_GetArrayItem(item(lp, "token_logprobs"), i)->valuedouble, -1.0);
+	cJSON_Delete(j);
 }
 
 /* A backend that says every other token is not greedy, and one without token ids. */
@@ -623,4 +668,53 @@ Test(serve_null, capabilities_named)
 	j = post("/v1/completions", "{\"prompt\": \"a b\", \"max_tokens\": 0, \"echo\": true}", 200);
 	cr_expect_str_eq(cJSON_GetStringValue(item(cJSON_GetArrayItem(item(j, "choices"), 0), "text")), "a b");
 	cJSON_Delete(j);
+}
+
+/* ------------------------------------------------------------ the command */
+
+/* `uh serve --backend null --port 0` as a child: prints its port, answers, stops on SIGTERM with status 0. */
+Test(serve_cmd, child_stops_cleanly_on_sigterm, .timeout = 60)
+{
+	const char *uh = uh_test_build("uh");
+	int fds[2], status = 0;
+	char line[32] = "";
+	FILE *f;
+	pid_t pid;
+	long st;
+	char *s;
+
+	if (access(uh, X_OK) != 0)
+		cr_skip_test("%s is not built", uh);
+	curl_global_init(CURL_GLOBAL_ALL);
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(fds[1], 1);
+		if (null >= 0)
+			dup2(null, 2);
+		close(fds[0]);
+		close(fds[1]);
+		execl(uh, uh, "serve", "--backend", "null", "--port", "0", "--model", "m", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	f = fdopen(fds[0], "r");
+	cr_assert(fgets(line, sizeof(line), f) != NULL, "uh serve printed no port");
+	port = atoi(line);
+	cr_assert_gt(port, 0, "port line '%s'", line);
+	s = http("/health", NULL, 0, &st);
+	cr_expect_eq(st, 200);
+	free(s);
+	s = http("/v1/completions", "{\"model\":\"m\",\"prompt\":[[5,6]],\"max_tokens\":0,\"echo\":true,\"logprobs\":1}",
+		 strlen("{\"model\":\"m\",\"prompt\":[[5,6]],\"max_tokens\":0,\"echo\":true,\"logprobs\":1}"), &st);
+	cr_expect_eq(st, 200, "%s", s);
+	free(s);
+	kill(pid, SIGTERM);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+	fclose(f);
+	curl_global_cleanup();
 }

@@ -1362,7 +1362,10 @@ int uh_ngram_score_ids(const struct uh_ngram *m, const int32_t *ids, size_t n, s
 		return uh_err_set(err, UH_ENOMEM, "ngram: out of memory");
 	}
 	hctx_init(m, &bos, 1, &hc);
-	hctx_push(m, &hc, (uint32_t)ids[0]);
+	/* a leading EOS is lm-eval's prefix token for an empty context: the start
+	 * of a document, which BOS already is (training never sees text after EOS) */
+	if (ids[0] != UH_NGRAM_EOS)
+		hctx_push(m, &hc, (uint32_t)ids[0]);
 	for (size_t i = 1; i < n; i++) {
 		uint32_t w = (uint32_t)ids[i], best;
 		double p = step(m, &hc, w, &sc, &best);

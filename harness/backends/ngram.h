@@ -147,7 +147,10 @@ void uh_ngram_gen_release(struct uh_gen_res *res);
 /*
  * Score token ids as a prompt (uh serve's echo + logprobs): for i = 1..n-1,
  * lp[i-1] = log p(ids[i] | BOS + ids[0..i)) and greedy[i-1] = whether ids[i]
- * is the greedy token there; ids[0] is context only. With k > 0 also the k
+ * is the greedy token there; ids[0] is context only, and a leading
+ * UH_NGRAM_EOS (lm-eval's prefix token for an empty context) stands for the
+ * start of a document, so ids[1..] score exactly as score("", ...) scores
+ * them. With k > 0 also the k
  * most likely ids at each position, best first, UNK and BOS excluded as in
  * the greedy choice: top_ids/top_lps[(i-1)*k + j] (-1 / -INFINITY when V has
  * fewer). Every value is the double score() computes for that token, so an
