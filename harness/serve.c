@@ -1326,6 +1326,7 @@ struct conn {
 	char *buf;
 	size_t len, cap;
 	int too_big;
+	int answered; /* a 413 was queued before the body came */
 };
 
 static int conn_add(struct conn *c, const char *data, size_t n, size_t max)
@@ -1375,6 +1376,18 @@ static enum MHD_Result send_reply(struct MHD_Connection *con, struct uh_serve_re
 	return ret;
 }
 
+static enum MHD_Result send_too_big(struct uh_server *s, struct MHD_Connection *con)
+{
+	struct uh_serve_reply r;
+	struct rerr e;
+
+	fail(&e, 413, "request body is larger than %zu bytes", s->max_body);
+	memset(&r, 0, sizeof(r));
+	if (reply_error(&r, &e) < 0)
+		return MHD_NO;
+	return send_reply(con, &r);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -1385,9 +1398,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 
 	(void)version;
 	if (!c) {
+		const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+
 		if (!(c = calloc(1, sizeof(*c))))
 			return MHD_NO;
 		*con_cls = c;
+		/* a declared length over the cap: answer now instead of reading it all */
+		if (cl && strtoull(cl, NULL, 10) > s->max_body) {
+			c->answered = 1;
+			return send_too_big(s, con);
+		}
+		return MHD_YES;
+	}
+	if (c->answered) { /* drop whatever libmicrohttpd still hands us */
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -1396,15 +1421,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (c->too_big) {
-		struct rerr e;
-
-		fail(&e, 413, "request body is larger than %zu bytes", s->max_body);
-		memset(&r, 0, sizeof(r));
-		if (reply_error(&r, &e) < 0)
-			return MHD_NO;
-		return send_reply(con, &r);
-	}
+	if (c->too_big)
+		return send_too_big(s, con);
 	uh_serve_handle(s, method, url, c->buf ? c->buf : "", c->len, &r);
 	return send_reply(con, &r);
 }
