@@ -23,6 +23,10 @@
 	"url model concurrency batch timeout retries api_key_env tokenize eos_id backoff backoff_cap max_response"
 #define GEN_SEED 1234
 #define CLAMP (-9999.0) /* vLLM's floor for -inf (max(logprob, -9999.0)) */
+#define CACHE_BYTES ((size_t)32 << 20) /* tokenizations kept across calls */
+#define CACHE_BUCKETS 65536
+
+struct tok_cache;
 
 struct oa_state {
 	struct uh_http *http;
@@ -31,6 +35,7 @@ struct oa_state {
 	int batch;
 	int tok_mode;       /* 1: token-id prompts through /tokenize */
 	int32_t eos;        /* -1: unknown */
+	struct tok_cache *cache;
 	pthread_mutex_t lock;
 };
 
@@ -91,6 +96,113 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------ tokenization cache */
+
+/*
+ * Strings tokenized by earlier calls: a question is scored against many
+ * answers (TOFU: the answer, a paraphrase, five perturbed ones), usually in
+ * different calls. Bounded by CACHE_BYTES; the oldest entries go first.
+ */
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+struct tc_entry {
+	struct tc_entry *chain;           /* same bucket */
+	struct tc_entry *newer;           /* insertion order */
+	uint64_t h;
+	size_t n;
+	int32_t *ids;
+	char *key;
+	size_t bytes;
+};
+
+struct tok_cache {
+	struct tc_entry *bucket[CACHE_BUCKETS];
+	struct tc_entry *oldest, *newest;
+	size_t bytes;
+};
+
+static void tc_free_entry(struct tc_entry *e)
+{
+	free(e->ids);
+	free(e->key);
+	free(e);
+}
+
+static void tc_free(struct tok_cache *c)
+{
+	if (!c)
+		return;
+	for (struct tc_entry *e = c->oldest, *next; e; e = next) {
+		next = e->newer;
+		tc_free_entry(e);
+	}
+	free(c);
+}
+
+static const struct tc_entry *tc_get(const struct tok_cache *c, const char *key, uint64_t h)
+{
+	for (const struct tc_entry *e = c ? c->bucket[h % CACHE_BUCKETS] : NULL; e; e = e->chain)
+		if (e->h == h && strcmp(e->key, key) == 0)
+			return e;
+	return NULL;
+}
+
+static void tc_evict_oldest(struct tok_cache *c)
+{
+	struct tc_entry *e = c->oldest, **pp = &c->bucket[e->h % CACHE_BUCKETS];
+
+	while (*pp != e)
+		pp = &(*pp)->chain;
+	*pp = e->chain;
+	c->oldest = e->newer;
+	if (!c->oldest)
+		c->newest = NULL;
+	c->bytes -= e->bytes;
+	tc_free_entry(e);
+}
+
+/* Remember key's ids (copied). Out of memory only means a later miss. */
+static void tc_put(struct tok_cache *c, const char *key, uint64_t h, const int32_t *ids, size_t n)
+{
+	struct tc_entry *e;
+	size_t len = strlen(key);
+
+	if (!c || tc_get(c, key, h) || len + n * sizeof(*ids) > CACHE_BYTES / 16)
+		return;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return;
+	e->key = malloc(len + 1);
+	e->ids = malloc((n ? n : 1) * sizeof(*ids));
+	if (!e->key || !e->ids) {
+		tc_free_entry(e);
+		return;
+	}
+	memcpy(e->key, key, len + 1);
+	if (n)
+		memcpy(e->ids, ids, n * sizeof(*ids));
+	e->n = n;
+	e->h = h;
+	e->bytes = sizeof(*e) + len + 1 + n * sizeof(*ids);
+	while (c->oldest && c->bytes + e->bytes > CACHE_BYTES)
+		tc_evict_oldest(c);
+	e->chain = c->bucket[h % CACHE_BUCKETS];
+	c->bucket[h % CACHE_BUCKETS] = e;
+	if (c->newest)
+		c->newest->newer = e;
+	else
+		c->oldest = e;
+	c->newest = e;
+	c->bytes += e->bytes;
+}
+
 /* ------------------------------------------------------------ open / close */
 
 static void oa_close(void *state)
@@ -100,6 +212,7 @@ static void oa_close(void *state)
 	if (!st)
 		return;
 	uh_http_free(st->http);
+	tc_free(st->cache);
 	free(st->model);
 	free(st->model_id);
 	pthread_mutex_destroy(&st->lock);
@@ -249,6 +362,7 @@ static int oa_open(const struct uh_backend_config *cfg, void **state, char *errb
 		goto out;
 	}
 	pthread_mutex_init(&st->lock, NULL);
+	st->cache = calloc(1, sizeof(*st->cache));  /* NULL only means no cache */
 	st->batch = c.batch;
 	st->eos = (int32_t)c.eos_id;
 	o = (struct uh_http_opts){
@@ -301,15 +415,6 @@ struct strset {
 	size_t cap;
 };
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static int strset_init(struct strset *set, size_t max)
 {
 	set->cap = 16;
@@ -344,14 +449,17 @@ static size_t strset_add(struct strset *set, const char *s)
 	return set->n - 1;
 }
 
-/* Token ids of every string in set (empty strings need no request). */
+/*
+ * Token ids of every string in set (empty strings need no request): from
+ * the cache, else one POST /tokenize per string, all in flight at once.
+ */
 static int tokenize_all(struct oa_state *st, const struct strset *set, struct ids *out,
 			struct uh_err *err)
 {
 	struct uh_http_req *q = calloc(set->n ? set->n : 1, sizeof(*q));
 	struct uh_http_buf *bodies = calloc(set->n ? set->n : 1, sizeof(*bodies));
 	size_t *of = malloc((set->n ? set->n : 1) * sizeof(*of));
-	size_t nq = 0, bad = 0;
+	size_t nq = 0;
 	char why[256];
 	int rc = 0;
 
@@ -360,10 +468,23 @@ static int tokenize_all(struct oa_state *st, const struct strset *set, struct id
 		goto out;
 	}
 	for (size_t i = 0; i < set->n; i++) {
+		const struct tc_entry *hit;
+
 		out[i].v = NULL;
 		out[i].n = 0;
 		if (!set->s[i][0])
 			continue;
+		if ((hit = tc_get(st->cache, set->s[i], fnv1a(set->s[i]))) != NULL) {
+			out[i].v = malloc((hit->n ? hit->n : 1) * sizeof(*out[i].v));
+			if (!out[i].v) {
+				rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+				goto out;
+			}
+			if (hit->n)
+				memcpy(out[i].v, hit->ids, hit->n * sizeof(*out[i].v));
+			out[i].n = hit->n;
+			continue;
+		}
 		tokenize_body(&bodies[nq], st->model, set->s[i]);
 		if (bodies[nq].failed) {
 			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
@@ -373,17 +494,20 @@ static int tokenize_all(struct oa_state *st, const struct strset *set, struct id
 					      .body = bodies[nq].p, .body_len = bodies[nq].len };
 		of[nq++] = i;
 	}
-	rc = uh_http_run(st->http, q, nq, 0, &bad, err);
+	rc = uh_http_run(st->http, q, nq, 0, NULL, err);
 	if (rc < 0) {
 		uh_err_prefix(err, "tokenize: ");
 		goto out;
 	}
 	for (size_t k = 0; k < nq; k++) {
+		const char *str = set->s[of[k]];
+
 		if (parse_tokens(q[k].resp, q[k].resp_len, &out[of[k]], why, sizeof(why)) < 0) {
 			rc = uh_err_set(err, UH_EINVAL, "tokenize request %zu at %s/tokenize: %s", k,
 					uh_http_endpoint(st->http, (size_t)q[k].endpoint), why);
 			goto out;
 		}
+		tc_put(st->cache, str, fnv1a(str), out[of[k]].v, out[of[k]].n);
 	}
 out:
 	if (rc < 0)

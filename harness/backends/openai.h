@@ -30,7 +30,9 @@
  * continuation starts at the first token whose text_offset reaches the
  * context's length in characters (lm-eval's gguf split): the server's
  * per-token text need not match the prompt, so a token straddling the
- * boundary counts as context; prefer a server with /tokenize.
+ * boundary counts as context; prefer a server with /tokenize. Token ids
+ * of strings seen before come from a cache (32 MiB, oldest out first), so
+ * a question scored against several answers is tokenized once.
  *
  * A null, NaN, -9999 (vLLM's clamp of -inf) or positive log-probability in
  * a scored position, missing logprobs or arrays of the wrong length are
