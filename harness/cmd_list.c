@@ -66,10 +66,17 @@ static int add_head(void *vctx, int64_t run_id, const struct uh_store_metric_row
 	struct head *x;
 	int rank = n_headline + h->seq++, at;
 
-	while (h->cur < h->n && h->v[h->cur].id != run_id)
-		h->cur++;
-	if (h->cur == h->n)
+	if (!h->n)
 		return 0;
+	if (h->v[h->cur].id != run_id) {
+		size_t i = h->cur;
+
+		while (i < h->n && h->v[i].id != run_id)
+			i++;
+		if (i == h->n)   /* a run committed between the two queries */
+			return 0;
+		h->cur = i;
+	}
 	x = &h->v[h->cur];
 	for (int k = 0; k < n_headline; k++)
 		if (!strcmp(headline[k], m->name))

@@ -26,7 +26,7 @@
 static const char usage_text[] =
 	"usage: uh report [--suite S] [--split X] [--model M] [--tag T] [--limit N]\n"
 	"                 [--format html|csv|md|json] [-o FILE] [--db FILE]\n"
-	"                 [--item-runs N] [--item-rows N] [--explain]\n"
+	"                 [--rows N] [--item-runs N] [--item-rows N] [--explain]\n"
 	"\n"
 	"Leaderboards per suite and split from the results store. Imported official\n"
 	"runs (uh import) appear as reference rows. TOFU tables show Forget Quality,\n"
@@ -47,6 +47,8 @@ static const char usage_text[] =
 	"  --limit N        the newest N matching runs only\n"
 	"  -o FILE          write FILE atomically (temporary file, then rename)\n"
 	"  --db FILE        results database (default $UH_DB, else uh.db)\n"
+	"  --rows N         html: table rows per group: the best N runs and every\n"
+	"                   reference (default 500; 0: all); the plot shows all\n"
 	"  --item-runs N    html: per-item sections for the first N runs of each\n"
 	"                   group (default 3; 0: none)\n"
 	"  --item-rows N    html: at most N items per section (default 300)\n"
@@ -70,18 +72,19 @@ static enum fmt parse_fmt(const char *s)
 struct opts {
 	struct uh_store_run_query q;
 	const char *format, *out, *db;
-	size_t item_runs, item_rows;
+	size_t item_runs, item_rows, rows;
 	bool explain;
 };
 
 static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 {
 	static const char *const names[] = { "--suite", "--split", "--model", "--tag", "--format",
-		"-o", "--db", "--limit", "--item-runs", "--item-rows", "--output" };
+		"-o", "--db", "--limit", "--item-runs", "--item-rows", "--output", "--rows" };
 
 	memset(o, 0, sizeof(*o));
 	o->item_runs = 3;
 	o->item_rows = 300;
+	o->rows = 500;
 	*help = false;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = NULL;
@@ -117,7 +120,8 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 		case 5: case 10: o->out = v; break;
 		case 6: o->db = v; break;
 		default: {
-			size_t *dst = k == 7 ? &o->q.limit : k == 8 ? &o->item_runs : &o->item_rows;
+			size_t *dst = k == 7 ? &o->q.limit : k == 8 ? &o->item_runs :
+				      k == 9 ? &o->item_rows : &o->rows;
 
 			if (!uh_select_parse_count(v, 100000000, dst)) {
 				fprintf(stderr, "uh report: %s wants a count, got '%s'\n", names[k], v);
@@ -189,7 +193,7 @@ int uh_cmd_report(int argc, char **argv)
 	}
 	switch (fmt) {
 	case FMT_HTML: {
-		struct uh_html_opts ho = { uh_store_path(st), o.item_runs, o.item_rows, 400 };
+		struct uh_html_opts ho = { uh_store_path(st), o.item_runs, o.item_rows, 400, o.rows };
 
 		rc = uh_html_write(f, st, &b, &ho, &err);
 		break;

@@ -114,10 +114,15 @@ static int add_metric(void *vctx, int64_t run_id, const struct uh_store_metric_r
 	struct uh_board *b = c->b;
 	struct uh_board_run *r;
 
-	while (c->cur < b->n_runs && b->runs[c->cur].row.id != run_id)
-		c->cur++;
-	if (c->cur == b->n_runs)   /* a run committed between the two queries */
-		return 0;
+	if (b->runs[c->cur].row.id != run_id) {
+		size_t i = c->cur;
+
+		while (i < b->n_runs && b->runs[i].row.id != run_id)
+			i++;
+		if (i == b->n_runs)   /* a run committed between the two queries */
+			return 0;
+		c->cur = i;
+	}
 	r = &b->runs[c->cur];
 	if (r->n_m == r->cap_m) {
 		size_t nc = r->cap_m ? r->cap_m * 2 : 16;

@@ -273,8 +273,10 @@ static void plot(FILE *f, const struct uh_board *b, const struct uh_board_group 
 /* ================================================================ tables */
 
 static void group_table(FILE *f, const struct uh_board *b, const struct uh_board_group *g,
-			const bool *has_items)
+			const bool *has_items, size_t max_rows)
 {
+	size_t shown = 0, left_out = 0;
+
 	fputs("<table class=\"board sortable\"><thead><tr><th>run</th><th>model</th><th>profile</th>"
 	      "<th>split</th><th>source</th><th>tag</th><th>created</th>", f);
 	for (size_t c = 0; c < g->n_cols; c++) {
@@ -287,6 +289,11 @@ static void group_table(FILE *f, const struct uh_board *b, const struct uh_board
 		const struct uh_board_run *r = &b->runs[g->runs[i]];
 		bool ref = uh_board_is_reference(r);
 
+		if (max_rows && shown >= max_rows && !ref) {
+			left_out++;
+			continue;
+		}
+		shown += !ref;
 		fprintf(f, "<tr%s><td class=\"n\" data-v=\"%lld\">", ref ? " class=\"ref\"" : "",
 			(long long)r->row.id);
 		if (has_items[g->runs[i]])
@@ -308,6 +315,11 @@ static void group_table(FILE *f, const struct uh_board *b, const struct uh_board
 		fputs("</tr>\n", f);
 	}
 	fputs("</tbody></table>\n", f);
+	if (left_out)
+		fprintf(f, "<p class=\"note\">The %zu best runs by the table's order are shown (and every"
+			   " reference); %zu more are in the plot only. uh report --rows 0 shows all of them,"
+			   " --format csv or json lists every run, --model/--tag/--split narrow the"
+			   " selection.</p>\n", max_rows, left_out);
 	if (g->cols_capped)
 		fprintf(f, "<p class=\"note\">More metrics than %d: the rest are in the JSON report.</p>\n",
 			UH_BOARD_MAX_COLS);
@@ -418,7 +430,7 @@ static int run_section(FILE *f, struct uh_store *st, const struct uh_board_run *
 int uh_html_write(FILE *f, struct uh_store *st, const struct uh_board *b,
 		  const struct uh_html_opts *o, struct uh_err *err)
 {
-	struct uh_html_opts dflt = { NULL, 3, 300, 400 };
+	struct uh_html_opts dflt = { NULL, 3, 300, 400, 500 };
 	char nonce[33], when[64];
 	bool *has_items = NULL;
 	size_t n_sections = 0;
@@ -481,7 +493,7 @@ int uh_html_write(FILE *f, struct uh_store *st, const struct uh_board *b,
 			gr->n_runs == 1 ? "" : "s");
 		if (gr->suite && !strcmp(gr->suite, "tofu"))
 			plot(f, b, gr, g);
-		group_table(f, b, gr, has_items);
+		group_table(f, b, gr, has_items, o->max_rows);
 		fputs("</section>\n", f);
 	}
 

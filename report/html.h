@@ -3,7 +3,10 @@
  * inline SVG plot per TOFU split (Forget Quality, log scale, against Model
  * Utility, with the retain and full reference points marked), sortable
  * tables (a small inline script), and a section per run with its per-item
- * rows for the first runs of each group. No network: a Content-Security-
+ * rows for the first runs of each group. A browser lays out a table of
+ * ten thousand rows in tens of seconds, so each group's table can be cut to
+ * its best max_rows runs (references always kept, a note says how many were
+ * left out); the plot always shows every run. No network: a Content-Security-
  * Policy allows nothing remote and only the page's own script (a per-page
  * nonce), so the page works from file:// and an injected handler could not
  * run even if escaping failed. Every string from the store is escaped.
@@ -23,6 +26,7 @@ struct uh_html_opts {
 	size_t item_runs;        /* per-item sections for the first this many runs of each group */
 	size_t item_rows;        /* at most this many item rows per run section (0: none) */
 	size_t text_max;         /* texts longer than this many bytes are cut (0: 400) */
+	size_t max_rows;         /* table rows per group beyond the reference rows (0: all) */
 };
 
 /*

@@ -356,6 +356,25 @@ Test(report, leaderboard_order_and_filters)
 	free(out);
 }
 
+Test(report, html_rows_cap_keeps_references, .timeout = 120)
+{
+	const char *args[] = { "--rows", "1", "-o", fx_path("cap.html"), NULL };
+	char *html;
+
+	fx_import("tofu-llama2-7b_full_wd0.01", "tofu-llama2-7b_retain90_wd0.01");
+	fx_hostile_run(1);
+	fx_hostile_run(1);
+	cr_assert_eq(fx_run(uh_cmd_report, "report", args), 0, "%s", fx_stderr());
+	html = uh_test_slurp(fx_path("cap.html"), NULL);
+	/* one run row, the reference row, a note on the other; the plot has all three */
+	cr_expect_eq(fx_count(html, "<tr class=\"ref\">"), 1);
+	cr_expect_eq(fx_count(html, "<tr><td class=\"n\" data-v="), 1);
+	cr_expect_not_null(strstr(html, "1 more are in the plot only"), "%s", html);
+	cr_expect_eq(fx_count(html, "<circle class=\"pt\""), 2);
+	cr_expect_eq(fx_count(html, "class=\"pt ref-full\""), 1);
+	free(html);
+}
+
 Test(report, atomic_output_and_errors)
 {
 	const char *ok[] = { "-o", fx_path("out.html"), NULL };
