@@ -386,6 +386,35 @@ Test(openai, balances_two_urls)
 
 /* ------------------------------------------------------------ retries */
 
+Test(openai, retry_goes_to_the_other_endpoint)
+{
+	struct fake_server *a = fs_start(), *z = fs_start();
+	struct uh_backend b;
+	struct uh_score_req q[6];
+	struct uh_score_res res[6];
+	char ctx[6][32], urls[300];
+	struct opts o = { 0 };
+	struct uh_err err;
+
+	for (int i = 0; i < 6; i++) {
+		snprintf(ctx[i], sizeof(ctx[i]), "c%d", i);
+		q[i] = (struct uh_score_req){ ctx[i], " x y", 0 };
+	}
+	snprintf(urls, sizeof(urls), "url=%s,%s", a->url, z->url);
+	opts_add(&o, urls, "model=fake", "batch=1", "concurrency=2", "retries=1", "backoff=0.01", NULL);
+	cr_assert_eq(open_with(&b, &o, &err), 0, "%s", err.msg);
+	a->fail_path = "/v1/completions";  /* a is down for scoring */
+	a->fail_n = 1000;
+	a->fail_status = 503;
+	cr_assert_eq(uh_backend_score(&b, q, 6, res, &err), 0, "%s", err.msg);
+	check_results(q, res, 6);
+	uh_backend_free_score(&b, res, 6);
+	cr_assert_eq(fs_get(z, &z->n_completions), 6);
+	uh_backend_close(&b);
+	fs_stop(a);
+	fs_stop(z);
+}
+
 Test(openai, retries_500_then_succeeds)
 {
 	struct fake_server *fs = fs_start();
