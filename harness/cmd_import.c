@@ -15,6 +15,7 @@
  */
 #include "harness/cmds.h"
 #include "harness/err.h"
+#include "harness/muse_import.h"
 #include "harness/tofu_store.h"
 #include "harness/version.h"
 #include "metrics/ks.h"
@@ -49,7 +50,9 @@ static const char usage_text[] =
 	"             (plain lists, no truth_ratio) are read.\n"
 	"  ou-logs    open-unlearning results (profile 'open-unlearning'): a directory\n"
 	"             holding TOFU_EVAL.json (and TOFU_SUMMARY.json), or the EVAL file.\n"
-	"             The stored agg_values are recomputed and checked.\n"
+	"             The stored agg_values are recomputed and checked. A MUSE result\n"
+	"             (MUSE_EVAL.json) is stored as suite 'muse'; its --reference is\n"
+	"             the retain model's MUSE logs (privleak uses their min-k AUC)\n"
 	"\n"
 	"options:\n"
 	"  --reference PATH|RUN  the retain model of the same forget split, as logs of\n"
@@ -350,6 +353,9 @@ int uh_cmd_import(int argc, char **argv)
 		return rc;
 	}
 	profile = o.kind == KIND_TOFU ? "tofu" : "open-unlearning";
+	/* open-unlearning's MUSE results are not a TOFU table (harness/muse_import.c) */
+	if (o.kind == KIND_OU && uh_muse_import_is_muse(o.path))
+		return uh_muse_import_cmd(o.path, o.reference, o.db, o.tag, o.model);
 
 	/* 1. the logs */
 	s.kind = o.kind;
