@@ -222,7 +222,7 @@ static void plot(FILE *f, const struct uh_board *b, const struct uh_board_group 
 	fprintf(f, "<text transform=\"translate(14 %d) rotate(-90)\" text-anchor=\"middle\">"
 		   "Forget Quality (log scale)</text>\n", (MT + PH - MB) / 2);
 	/* points: ordinary runs first, so that references are drawn on top */
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0, labels = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < n; i++) {
 			const struct pt *p = &pts[i];
 			bool ref = p->kind == 'r' || p->kind == 'f';
@@ -247,8 +247,12 @@ static void plot(FILE *f, const struct uh_board *b, const struct uh_board_group 
 			if (ref) {
 				bool left = cx > (ML + PW - MR) / 2.0;
 
+				/* below a point in the upper half, above one in the lower; staggered */
+				double dy = cy < PH / 2.0 ? 16 + 12 * (labels % 3) : -8 - 12 * (labels % 3);
+
+				labels++;
 				fprintf(f, "<text x=\"%.1f\" y=\"%.1f\"%s>%s: ", left ? cx - 8 : cx + 8,
-					cy + (p->kind == 'r' ? 16 : 4), left ? " text-anchor=\"end\"" : "",
+					cy + dy, left ? " text-anchor=\"end\"" : "",
 					p->kind == 'r' ? "retain" : "full");
 				uh_html_escape(f, p->r->row.model, 40);
 				fputs("</text>", f);

@@ -3,7 +3,6 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdbool.h>
-#include <stdlib.h>
 
 /* Add name: s (null when s is NULL); false when out of memory. */
 static bool add_str(cJSON *o, const char *name, const char *s)
@@ -47,49 +46,57 @@ static cJSON *run_json(const struct uh_board_run *r)
 	return o;
 }
 
+/* Print one cJSON value (taking it) to f; false when out of memory. */
+static bool put(FILE *f, cJSON *v)
+{
+	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+
+	cJSON_Delete(v);
+	if (!text)
+		return false;
+	fputs(text, f);
+	cJSON_free(text);
+	return true;
+}
+
+static bool put_str(FILE *f, const char *s)
+{
+	return s ? put(f, cJSON_CreateString(s)) : (fputs("null", f), true);
+}
+
+/*
+ * The document is written piece by piece, each run printed by cJSON as it
+ * is built, so memory stays that of one run however many there are.
+ */
 int uh_json_write(FILE *f, const struct uh_board *b, struct uh_err *err)
 {
-	cJSON *doc = cJSON_CreateObject(), *groups;
-	char *text = NULL;
-	bool ok = doc != NULL;
+	bool ok = true;
 
-	ok = ok && add_num(doc, "runs", (double)b->n_runs);
-	ok = ok && (groups = cJSON_AddArrayToObject(doc, "groups"));
+	fprintf(f, "{\"runs\":%zu,\"groups\":[", b->n_runs);
 	for (size_t g = 0; ok && g < b->n_groups; g++) {
 		const struct uh_board_group *gr = &b->groups[g];
-		cJSON *go = cJSON_CreateObject(), *cols = NULL, *runs = NULL;
 
-		ok = go && cJSON_AddItemToArray(groups, go);
-		if (!ok) {
-			cJSON_Delete(go);
-			break;
-		}
-		ok = add_str(go, "suite", gr->suite) && add_str(go, "split", gr->split) &&
-		     (cols = cJSON_AddArrayToObject(go, "columns")) &&
-		     (runs = cJSON_AddArrayToObject(go, "runs"));
+		fputs(g ? ",{\"suite\":" : "{\"suite\":", f);
+		ok = put_str(f, gr->suite);
+		fputs(",\"split\":", f);
+		ok = ok && put_str(f, gr->split);
+		fputs(",\"columns\":[", f);
 		for (size_t c = 0; ok && c < gr->n_cols; c++) {
-			cJSON *s = cJSON_CreateString(gr->cols[c]);
-
-			ok = s && cJSON_AddItemToArray(cols, s);
-			if (!ok)
-				cJSON_Delete(s);
+			if (c)
+				fputc(',', f);
+			ok = put_str(f, gr->cols[c]);
 		}
+		fputs("],\"runs\":[", f);
 		for (size_t i = 0; ok && i < gr->n_runs; i++) {
-			cJSON *r = run_json(&b->runs[gr->runs[i]]);
-
-			ok = r && cJSON_AddItemToArray(runs, r);
-			if (!ok)
-				cJSON_Delete(r);
+			if (i)
+				fputc(',', f);
+			ok = put(f, run_json(&b->runs[gr->runs[i]]));
 		}
+		fputs("]}", f);
 	}
-	if (ok)
-		ok = (text = cJSON_PrintUnformatted(doc)) != NULL;
-	cJSON_Delete(doc);
+	fputs("]}\n", f);
 	if (!ok)
 		return uh_err_set(err, UH_ENOMEM, "out of memory writing json");
-	fputs(text, f);
-	fputc('\n', f);
-	cJSON_free(text);
 	if (ferror(f))
 		return uh_err_set(err, UH_EIO, "writing the report failed");
 	return 0;

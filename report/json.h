@@ -4,7 +4,8 @@
  *     "runs": [{"id", "created", ..., "reference": bool,
  *               "metrics": {"name": {"value", "ci_lo", "ci_hi", "n"}}}]}]}
  * Every metric of a run is included (not only the table's columns);
- * non-finite numbers are null.
+ * non-finite numbers are null. Written run by run (cJSON prints each run and
+ * escapes every string), so memory does not grow with the number of runs.
  */
 #ifndef UH_REPORT_JSON_H
 #define UH_REPORT_JSON_H
