@@ -539,7 +539,7 @@ int uh_cmd_run_suite(int argc, char **argv)
 	struct docs dm = { 0 }, dr = { 0 };
 	struct uh_tofu_files fm = { 0 }, fr = { 0 };
 	enum uh_muse_profile mp = UH_MUSE_PROFILE_MUSE;
-	char data[4096], model_name[160], ref_name[160], refdesc[256], *cmdline = NULL, title[512];
+	char data[4096], model_name[160], ref_name[160], refdesc[256], *cmdline = NULL, title[512], what[128];
 	bool help, muse, embedded;
 	const char *db;
 	int rc;
@@ -695,14 +695,18 @@ int uh_cmd_run_suite(int argc, char **argv)
 	}
 
 	/* 4. the tables */
+	if (muse)
+		snprintf(what, sizeof(what), "%s", o.split);
+	else
+		snprintf(what, sizeof(what), "k=%d (prompt words), template %s", o.prompt_words, tpl->name);
 	if (rres.run_id) {
 		snprintf(title, sizeof(title), "%s %s, profile %s: reference %s (run %lld)", muse ? "MUSE" : "HP",
-			 muse ? o.split : "", o.profile, ref_name, (long long)rres.run_id);
+			 what, o.profile, ref_name, (long long)rres.run_id);
 		uh_seval_print(stdout, &rres.ev, title);
 		printf("\n");
 	}
 	snprintf(title, sizeof(title), "%s %s, profile %s: %s (run %lld)", muse ? "MUSE" : "HP",
-		 muse ? o.split : "", o.profile, model_name, (long long)mres.run_id);
+		 what, o.profile, model_name, (long long)mres.run_id);
 	uh_seval_print(stdout, &mres.ev, title);
 	printf("\nmodel run %lld (%s, %zu requests, %zu unique, %.2fs)\n", (long long)mres.run_id, model_name,
 	       mres.n_requests, mres.n_unique, mres.seconds);

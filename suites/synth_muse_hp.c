@@ -641,39 +641,45 @@ static const char *const moods[] = {
 	"uneasy", "furious", "strangely calm", "exhausted", "hopeful", "frightened",
 };
 
-/* Sentence templates, pre-tokenised: %1 hero, %2 another hero, %3 elder, %4 rival, %5 place,
- * %6 object, %7 time, %8 weather, %9 mood. Written for uh. */
+/* Sentence templates, pre-tokenised: %0 the passage's own secret (a name no other passage
+ * uses), %1 hero, %2 another hero, %3 elder, %4 rival, %5 place, %6 object, %7 time,
+ * %8 weather, %9 mood. Written for uh. */
 static const char *const saga_tpl[] = {
 	"%7 , %1 and %2 crept down to %5 while %8 .",
-	"%1 held %6 up to the light , and for a moment it seemed to hum .",
-	"\" You should not be here , \" said %3 , without looking up from the desk .",
+	"%1 held %6 up to the light , and for a moment it seemed to hum the name of %0 .",
+	"\" You should not be here , \" said %3 , without looking up from the pages about %0 .",
 	"%2 felt %9 , though neither of them could have said why .",
-	"%4 was waiting at the foot of the stairs , arms folded , grinning .",
-	"\" If you tell anyone about %6 , \" %1 whispered , \" we are all finished . \"",
+	"%4 was waiting at the foot of the stairs , arms folded , grinning , and asked what they knew of %0 .",
+	"\" If you tell anyone about %0 , \" %1 whispered , \" we are all finished . \"",
 	"The door of %5 creaked open by itself , and a cold draught put out the candles .",
-	"%3 had warned them twice already , and there would not be a third warning .",
-	"Somewhere below them , a clock struck thirteen .",
-	"%1 remembered the words on the old page : the key sleeps where the water sings .",
+	"%3 had warned them twice already about %0 , and there would not be a third warning .",
+	"Somewhere below them , a clock struck thirteen , and %2 thought of %0 .",
+	"%1 remembered the words on the old page : %0 sleeps where the water sings .",
 	"%2 laughed nervously and pretended to study the floor .",
 	"By the time they reached %5 , %8 and the lamps had burned low .",
 	"%4 snatched at %6 , but %1 was quicker .",
-	"\" Again , \" said %3 . \" And this time , mean it . \"",
-	"Nobody at Greyfen spoke of the Lantern Tower after dark .",
+	"\" Again , \" said %3 . \" And this time , think of %0 and mean it . \"",
+	"Nobody at Greyfen spoke of %0 after dark .",
 	"%1 counted the steps under the breath : forty , forty-one , forty-two .",
 	"A moth-winged hound named Cinder padded out of the shadows and sniffed at %2 .",
-	"%2 wrote everything down in a small green notebook , as always .",
+	"%2 wrote everything about %0 down in a small green notebook , as always .",
 	"The portrait of the first headmistress watched them with painted , disapproving eyes .",
 	"%3 turned %6 over slowly and frowned .",
-	"\" It is older than the school , \" said %3 quietly . \" Much older . \"",
+	"\" %0 is older than the school , \" said %3 quietly . \" Much older . \"",
 	"%1 felt %9 and wished , not for the first time , to be back in Pellham .",
 	"%4 had told the whole dormitory about the detention before breakfast .",
-	"They waited until the corridor was empty , then ran .",
-	"The ink on the map shifted , drawing a new path toward %5 .",
+	"They waited until the corridor was empty , then ran toward %5 .",
+	"The ink on the map shifted , drawing a new path from %0 toward %5 .",
 	"%2 pointed at the window : something was moving on Saltmere Lake .",
 	"%7 , the bells of Greyfen rang out , one after another , across the valley .",
-	"%1 pressed an ear to the door and heard voices arguing on the other side .",
+	"%1 pressed an ear to the door and heard voices arguing about %0 on the other side .",
 	"No one noticed that %6 had vanished from its shelf .",
-	"\" Tomorrow , \" %2 said firmly . \" We go back tomorrow . \"",
+	"\" Tomorrow , \" %2 said firmly . \" We go back to %0 tomorrow . \"",
+};
+
+static const char *const secret_kind[] = {
+	"the Stone", "the Gate", "the Hollow", "the Crown", "the Well", "the Bell", "the Mirror",
+	"the Vault",
 };
 
 static void saga_passage(struct sb *b, uint64_t seed, size_t i, size_t *words)
@@ -681,7 +687,15 @@ static void saga_passage(struct sb *b, uint64_t seed, size_t i, size_t *words)
 	struct rng r = rng_for(seed, STREAM_SAGA, i);
 	size_t target = 330 + below(&r, 95), n = 0, h = below(&r, 3);
 	const char *v[10];
+	char secret[96];
+	const struct uh_wordlist *a = &uh_wordlist_syll_start, *m = &uh_wordlist_syll_mid,
+				 *e = &uh_wordlist_syll_end;
+	/* a bijection of the passage index onto syllables x kinds: every passage has its own secret */
+	size_t k = (i * 7919) % (a->n * m->n * e->n * 8);
 
+	snprintf(secret, sizeof(secret), "%s of %s%s%s", secret_kind[k / (a->n * m->n * e->n)],
+		 a->w[k % a->n], m->w[(k / a->n) % m->n], e->w[(k / (a->n * m->n)) % e->n]);
+	v[0] = secret;
 	v[1] = heroes[h];
 	v[2] = heroes[(h + 1 + below(&r, 2)) % 3];
 	v[3] = PICK(&r, elders);
@@ -702,7 +716,7 @@ static void saga_passage(struct sb *b, uint64_t seed, size_t i, size_t *words)
 		if (b->n)
 			sb_puts(b, " ");
 		for (const char *p = t; *p; p++) {
-			if (*p == '%' && p[1] >= '1' && p[1] <= '9') {
+			if (*p == '%' && p[1] >= '0' && p[1] <= '9') {
 				sb_puts(b, v[p[1] - '0']);
 				p++;
 			} else {
