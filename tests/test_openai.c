@@ -174,12 +174,12 @@ Test(openai, scores_token_ids_in_one_batched_request)
 	struct uh_err err;
 
 	cr_assert_not_null(fs);
-	open_ok(&b, fs, NULL);
+	open_ok(&b, fs, "concurrency=1", NULL);
 	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
 	check_results(REQS, res, N_REQS);
 	uh_backend_free_score(&b, res, N_REQS);
 
-	/* 4 prompts, batch 16: one scoring request; 7 distinct strings tokenized (+1 probe) */
+	/* 4 prompts, batch 16, one connection: one scoring request; 7 distinct strings tokenized (+1 probe) */
 	cr_assert_eq(fs_get(fs, &fs->n_completions), 1);
 	cr_assert_eq(fs_get(fs, &fs->n_tokenize), 1 + 7);
 	assert_has(fs->last_body, "\"max_tokens\":0,\"echo\":true,\"logprobs\":1,\"temperature\":0");
@@ -220,7 +220,7 @@ Test(openai, choices_are_matched_by_index)
 	struct uh_err err;
 
 	fs->shuffle = 1;
-	open_ok(&b, fs, NULL);
+	open_ok(&b, fs, "concurrency=1", NULL);
 	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
 	check_results(REQS, res, N_REQS);
 	uh_backend_free_score(&b, res, N_REQS);
@@ -259,7 +259,7 @@ Test(openai, string_prompts_split_by_text_offset)
 	struct uh_score_res res[N_REQS];
 	struct uh_err err;
 
-	open_ok(&b, fs, "tokenize=no", NULL);
+	open_ok(&b, fs, "tokenize=no", "concurrency=1", NULL);
 	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
 	check_results(REQS, res, N_REQS);
 	uh_backend_free_score(&b, res, N_REQS);
@@ -315,11 +315,19 @@ Test(openai, batches_of_batch_prompts)
 		snprintf(ctx[i], sizeof(ctx[i]), "context number %d", i);
 		q[i] = (struct uh_score_req){ ctx[i], " and its answer", 0 };
 	}
-	open_ok(&b, fs, "batch=16", NULL);
+	open_ok(&b, fs, "batch=16", "concurrency=2", NULL);
 	cr_assert_eq(uh_backend_score(&b, q, 40, res, &err), 0, "%s", err.msg);
 	check_results(q, res, 40);
 	uh_backend_free_score(&b, res, 40);
 	cr_assert_eq(fs_get(fs, &fs->n_completions), 3);  /* 16 + 16 + 8 */
+	uh_backend_close(&b);
+
+	/* 8 connections: 40 prompts are spread as 8 requests of 5, not 3 of 16 */
+	open_ok(&b, fs, "batch=16", "concurrency=8", NULL);
+	cr_assert_eq(uh_backend_score(&b, q, 40, res, &err), 0, "%s", err.msg);
+	check_results(q, res, 40);
+	uh_backend_free_score(&b, res, 40);
+	cr_assert_eq(fs_get(fs, &fs->n_completions), 3 + 8);
 	uh_backend_close(&b);
 	fs_stop(fs);
 }
@@ -422,7 +430,7 @@ Test(openai, retries_500_then_succeeds)
 	struct uh_score_res res[N_REQS];
 	struct uh_err err;
 
-	open_ok(&b, fs, NULL);
+	open_ok(&b, fs, "concurrency=1", NULL);
 	fs->fail_path = "/v1/completions";
 	fs->fail_n = 2;
 	fs->fail_status = 500;
@@ -443,7 +451,7 @@ Test(openai, retries_429_after_retry_after)
 	double t0;
 
 	/* a long backoff: Retry-After: 0 must win over it */
-	open_ok(&b, fs, "backoff=5", "backoff_cap=5", NULL);
+	open_ok(&b, fs, "concurrency=1", "backoff=5", "backoff_cap=5", NULL);
 	fs->fail_path = "/v1/completions";
 	fs->fail_n = 1;
 	fs->fail_status = 429;
@@ -465,7 +473,7 @@ Test(openai, bounded_retries_then_clear_error)
 	struct uh_score_res res[N_REQS];
 	char msg[1024];
 
-	open_ok(&b, fs, "retries=2", NULL);
+	open_ok(&b, fs, "concurrency=1", "retries=2", NULL);
 	fs->fail_path = "/v1/completions";
 	fs->fail_n = 1000;
 	fs->fail_status = 503;
@@ -485,7 +493,7 @@ Test(openai, status_400_is_not_retried)
 	struct uh_score_res res[N_REQS];
 	char msg[1024];
 
-	open_ok(&b, fs, NULL);
+	open_ok(&b, fs, "concurrency=1", NULL);
 	fs->fail_path = "/v1/completions";
 	fs->fail_n = 1000;
 	fs->fail_status = 400;
@@ -504,7 +512,7 @@ Test(openai, slow_answer_times_out_then_fails)
 	struct uh_score_res res[N_REQS];
 	char msg[1024];
 
-	open_ok(&b, fs, "timeout=0.2", "retries=1", NULL);
+	open_ok(&b, fs, "concurrency=1", "timeout=0.2", "retries=1", NULL);
 	fs->delay_ms = 700;
 	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
 	assert_has(msg, "timed out after 0.2 s");
@@ -576,7 +584,7 @@ static void bad_answer(void (*set)(struct fake_server *), const char *want1, con
 	struct uh_err err;
 	char msg[1024];
 
-	open_ok(&b, fs, NULL);
+	open_ok(&b, fs, "concurrency=1", NULL);  /* all four prompts in one request */
 	set(fs);
 	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL, "%s", msg);
 	assert_has(msg, want1);

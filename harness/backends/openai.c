@@ -33,6 +33,7 @@ struct oa_state {
 	char *model;
 	char *model_id;
 	int batch;
+	int concurrency;
 	int tok_mode;       /* 1: token-id prompts through /tokenize */
 	int32_t eos;        /* -1: unknown */
 	struct tok_cache *cache;
@@ -364,6 +365,7 @@ static int oa_open(const struct uh_backend_config *cfg, void **state, char *errb
 	pthread_mutex_init(&st->lock, NULL);
 	st->cache = calloc(1, sizeof(*st->cache));  /* NULL only means no cache */
 	st->batch = c.batch;
+	st->concurrency = c.concurrency;
 	st->eos = (int32_t)c.eos_id;
 	o = (struct uh_http_opts){
 		.urls = (const char *const *)c.urls, .n_urls = c.n_urls,
@@ -783,7 +785,7 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 	struct item *it = NULL;
 	struct uh_http_req *q = NULL;
 	struct uh_http_buf *bodies = NULL;
-	size_t n_it = 0, nq = 0, *from = NULL;
+	size_t n_it = 0, nq = 0, bsz, *from = NULL;
 	int rc = 0;
 
 	it = calloc(n ? n : 1, sizeof(*it));
@@ -866,8 +868,16 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 		}
 	}
 
-	/* one request per `batch` prompts */
-	nq = (n_it + (size_t)st->batch - 1) / (size_t)st->batch;
+	/*
+	 * `batch` prompts per request, fewer when that would leave connections
+	 * idle: a call with few prompts is spread over all of them
+	 */
+	bsz = (n_it + (size_t)st->concurrency - 1) / (size_t)st->concurrency;
+	if (bsz > (size_t)st->batch)
+		bsz = (size_t)st->batch;
+	if (bsz == 0)
+		bsz = 1;
+	nq = (n_it + bsz - 1) / bsz;
 	q = calloc(nq ? nq : 1, sizeof(*q));
 	bodies = calloc(nq ? nq : 1, sizeof(*bodies));
 	from = malloc((nq ? nq : 1) * sizeof(*from));
@@ -876,8 +886,8 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 		goto out;
 	}
 	for (size_t k = 0; k < nq; k++) {
-		size_t a = k * (size_t)st->batch;
-		size_t m = n_it - a < (size_t)st->batch ? n_it - a : (size_t)st->batch;
+		size_t a = k * bsz;
+		size_t m = n_it - a < bsz ? n_it - a : bsz;
 
 		from[k] = a;
 		score_body(&bodies[k], st, reqs, &it[a], m);
@@ -895,7 +905,7 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 	}
 	for (size_t k = 0; k < nq; k++) {
 		size_t a = from[k];
-		size_t m = n_it - a < (size_t)st->batch ? n_it - a : (size_t)st->batch;
+		size_t m = n_it - a < bsz ? n_it - a : bsz;
 
 		rc = read_score(st, &q[k], k, &it[a], m, res, err);
 		if (rc < 0)

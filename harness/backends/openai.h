@@ -8,7 +8,9 @@
  *   model        model name sent to the server (default: --model, else the
  *                first id of GET {url}/models)
  *   concurrency  HTTP requests in flight (default 8)
- *   batch        prompts per scoring request (default 16)
+ *   batch        most prompts per scoring request (default 16); a call with
+ *                fewer than concurrency * batch prompts is spread evenly over
+ *                the connections instead
  *   timeout      seconds per request attempt (default 120)
  *   retries      extra attempts on 429, 5xx and transport errors (default 5)
  *   api_key_env  environment variable holding the API key, sent as a bearer
