@@ -73,6 +73,7 @@ struct fake_server {
 	int no_eos_id;           /* tokenizer_info without eos_token_id */
 	int huge;                /* answer completions with a body this many bytes long */
 	int tgi_bad_id;          /* TGI prefill ids differ from /tokenize */
+	int tgi_no_bos;          /* TGI /tokenize leaves the BOS out (the prefill keeps it) */
 	int shuffle;             /* list choices in reverse index order */
 	int echo_auth;           /* failing answers quote the Authorization header */
 };
@@ -325,17 +326,19 @@ FS_FN void fs_vllm_tokenize(cJSON *req, struct fs_reply *r)
 	fs_json(r, 200, &b);
 }
 
-FS_FN void fs_tgi_tokenize(cJSON *req, struct fs_reply *r)
+FS_FN void fs_tgi_tokenize(struct fake_server *fs, cJSON *req, struct fs_reply *r)
 {
 	const char *s = cJSON_GetObjectItem(req, "inputs")->valuestring;
 	struct fs_sb b = { 0 };
 	int ids[FS_MAX_IDS];
 	size_t a[FS_MAX_IDS], z[FS_MAX_IDS], n = fs_words(s, ids, a, z, NULL, FS_MAX_IDS);
 
-	fs_add(&b, "[{\"id\":1,\"text\":\"<s>\",\"start\":0,\"stop\":0}");
+	fs_add(&b, "[");
+	if (!fs->tgi_no_bos)
+		fs_add(&b, "{\"id\":1,\"text\":\"<s>\",\"start\":0,\"stop\":0}");
 	for (size_t i = 0; i < n; i++)
-		fs_add(&b, ",{\"id\":%d,\"text\":\"w\",\"start\":%zu,\"stop\":%zu}",
-		       z[i] - a[i] == 4 && !strncmp(s + a[i], "</s>", 4) ? FS_EOS : ids[i], a[i], z[i]);
+		fs_add(&b, "%s{\"id\":%d,\"text\":\"w\",\"start\":%zu,\"stop\":%zu}",
+		       i || !fs->tgi_no_bos ? "," : "", z[i] - a[i] == 4 && !strncmp(s + a[i], "</s>", 4) ? FS_EOS : ids[i], a[i], z[i]);
 	fs_add(&b, "]");
 	fs_json(r, 200, &b);
 }
@@ -408,7 +411,7 @@ FS_FN void fs_route(struct fake_server *fs, const char *method, const char *url,
 	} else if (!strcmp(url, "/tokenize") && fs->no_tokenize) {
 		fs_error(r, 404, "not found");
 	} else if (!strcmp(url, "/tokenize") && cJSON_GetObjectItem(req, "inputs")) {
-		fs_tgi_tokenize(req, r);
+		fs_tgi_tokenize(fs, req, r);
 	} else if (!strcmp(url, "/tokenize")) {
 		fs_vllm_tokenize(req, r);
 	} else if (!strcmp(url, "/generate") && cJSON_IsString(cJSON_GetObjectItem(req, "inputs"))) {

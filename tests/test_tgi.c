@@ -98,6 +98,28 @@ Test(tgi, scores_from_prefill)
 	fs_stop(fs);
 }
 
+Test(tgi, tokenize_without_bos)
+{
+	struct fake_server *fs = fs_start();
+	struct uh_backend b;
+	struct uh_score_res res[N_REQS];
+	struct uh_err err;
+
+	fs->tgi_no_bos = 1;
+	cr_assert_eq(open_tgi(&b, fs, NULL, NULL, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_backend_score(&b, REQS, 2, res, &err), 0, "%s", err.msg);
+	for (size_t i = 0; i < 2; i++) {
+		int64_t n;
+		double s = expect(REQS[i].context, REQS[i].continuation, 0, &n);
+
+		cr_assert_eq(res[i].n_tokens, n, "request %zu", i);
+		cr_assert_eq(res[i].logprob, s, "request %zu", i);
+	}
+	uh_backend_free_score(&b, res, 2);
+	uh_backend_close(&b);
+	fs_stop(fs);
+}
+
 Test(tgi, eos_needs_eos_token)
 {
 	struct fake_server *fs = fs_start();

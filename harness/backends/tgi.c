@@ -222,7 +222,7 @@ static int read_score(const struct tgi_state *st, const struct uh_http_req *tq,
 		      const struct uh_http_req *gq, size_t i, const struct uh_score_req *q,
 		      size_t text_len, struct uh_score_res *r, struct uh_err *err)
 {
-	size_t ctx_bytes = strlen(q->context), n_tok = 0, n_ctx = 0, L;
+	size_t ctx_bytes = strlen(q->context), n_tok = 0, n_ctx = 0, L, lead;
 	const struct uh_http_req *at = tq;
 	struct tok *toks = NULL;
 	char why[384];
@@ -254,22 +254,25 @@ static int read_score(const struct tgi_state *st, const struct uh_http_req *tq,
 		goto bad;
 	}
 	L = (size_t)cJSON_GetArraySize(pre);
-	if (L != n_tok) {
+	if (L < n_tok || L > n_tok + 1) {
 		snprintf(why, sizeof(why), "details.prefill has %zu tokens but /tokenize gave %zu", L, n_tok);
 		goto bad;
 	}
+	/* a prefill one longer starts with a BOS that /tokenize left out: context too */
+	lead = L - n_tok;
 	p = pre->child;
 	for (size_t t = 0; t < L; t++, p = p->next) {
 		long long id;
 		double v;
 
-		if (uh_http_json_int(uh_http_json_get(p, "id"), 0, INT32_MAX, &id) < 0 || id != toks[t].id) {
+		if (t >= lead &&
+		    (uh_http_json_int(uh_http_json_get(p, "id"), 0, INT32_MAX, &id) < 0 || id != toks[t - lead].id)) {
 			snprintf(why, sizeof(why), "details.prefill[%zu] has id %lld but /tokenize gave %lld", t,
 				 cJSON_IsNumber(uh_http_json_get(p, "id")) ? (long long)uh_http_json_get(p, "id")->valuedouble : -1LL,
-				 toks[t].id);
+				 toks[t - lead].id);
 			goto bad;
 		}
-		if (t < n_ctx)
+		if (t < lead + n_ctx)
 			continue;
 		x = uh_http_json_get(p, "logprob");
 		if (!cJSON_IsNumber(x)) {
@@ -286,7 +289,7 @@ static int read_score(const struct tgi_state *st, const struct uh_http_req *tq,
 		sum += v;  /* left to right */
 	}
 	r->logprob = sum;
-	r->n_tokens = (int64_t)(L - n_ctx);
+	r->n_tokens = (int64_t)(L - lead - n_ctx);
 	r->is_greedy = 0;  /* unknowable: see tgi.h */
 	goto out;
 bad:

@@ -14,7 +14,8 @@
  * before the context's last byte ends (zero-width special tokens at the
  * start, such as a BOS, count as context). POST /generate with
  * max_new_tokens 1, details and decoder_input_details returns the prefill,
- * which must list exactly the same ids; the continuation's log-probability
+ * which must list the same ids (after one leading BOS that /tokenize may
+ * leave out); the continuation's log-probability
  * is the sum of the prefill logprobs after the context, left to right. A
  * null (the first prefill logprob is always null), NaN or -9999 value in a
  * scored position is an error naming the request and the endpoint.
