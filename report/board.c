@@ -191,43 +191,44 @@ static int cmp_col(const void *pa, const void *pb)
 	return strcmp(a, b);
 }
 
-/* The union of the metric names of a group's runs, in display order. */
+static int cmp_name(const void *pa, const void *pb)
+{
+	return strcmp(*(const char *const *)pa, *(const char *const *)pb);
+}
+
+/*
+ * The union of the metric names of a group's runs, in display order: every
+ * name gathered, sorted and deduplicated (n log n however many distinct
+ * names the runs have), then put in board order.
+ */
 static int group_cols(struct uh_board *b, struct uh_board_group *g, struct uh_err *err)
 {
-	size_t cap = 0, n = 0;
-	const char **v = NULL;
+	size_t total = 0, n = 0;
+	const char **v;
 
+	for (size_t i = 0; i < g->n_runs; i++)
+		total += b->runs[g->runs[i]].n_m;
+	v = malloc((total ? total : 1) * sizeof(*v));
+	if (!v)
+		return uh_err_set(err, UH_ENOMEM, "out of memory grouping runs");
 	for (size_t i = 0; i < g->n_runs; i++) {
 		const struct uh_board_run *r = &b->runs[g->runs[i]];
 
-		for (size_t j = 0; j < r->n_m; j++) {
-			size_t k;
-
-			for (k = 0; k < n; k++)
-				if (!strcmp(v[k], r->m[j].name))
-					break;
-			if (k < n)
-				continue;
-			if (n == cap) {
-				size_t nc = cap ? cap * 2 : 32;
-				const char **nv = realloc(v, nc * sizeof(*nv));
-
-				if (!nv) {
-					free(v);
-					return uh_err_set(err, UH_ENOMEM, "out of memory grouping runs");
-				}
-				v = nv;
-				cap = nc;
-			}
+		for (size_t j = 0; j < r->n_m; j++)
 			v[n++] = r->m[j].name;
-		}
-		/* Most runs of a group share their metrics: stop looking when many seen. */
-		if (n > 4 * UH_BOARD_MAX_COLS)
-			break;
 	}
-	if (n)
+	if (n) {
+		size_t u = 1;
+
+		qsort(v, n, sizeof(*v), cmp_name);
+		for (size_t i = 1; i < n; i++)
+			if (strcmp(v[i], v[u - 1]))
+				v[u++] = v[i];
+		n = u;
 		qsort(v, n, sizeof(*v), cmp_col);
+	}
 	g->cols_capped = n > UH_BOARD_MAX_COLS;
+	g->n_cols_all = n;
 	g->cols = v;
 	g->n_cols = n > UH_BOARD_MAX_COLS ? UH_BOARD_MAX_COLS : n;
 	return 0;

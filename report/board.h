@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Columns beyond this many per group are left out (the JSON keeps all metrics). */
+/* Table columns beyond this many per group are left out (CSV and JSON keep every metric). */
 #define UH_BOARD_MAX_COLS 48
 
 struct uh_board_run {
@@ -32,8 +32,9 @@ struct uh_board_group {
 	size_t *runs;                    /* indices into board.runs, in display order */
 	size_t n_runs;
 	const char **cols;               /* metric names (borrowed from the runs' metric rows) */
-	size_t n_cols;
-	bool cols_capped;                /* more metrics existed than UH_BOARD_MAX_COLS */
+	size_t n_cols;                   /* how many tables show: at most UH_BOARD_MAX_COLS */
+	size_t n_cols_all;               /* every metric name of the group's runs (CSV) */
+	bool cols_capped;                /* n_cols < n_cols_all */
 };
 
 struct uh_board {

@@ -59,7 +59,7 @@ int uh_csv_write(FILE *f, const struct uh_board *b, struct uh_err *err)
 
 	/* columns: each group's columns in its order, first seen first */
 	for (size_t g = 0; g < b->n_groups; g++) {
-		for (size_t c = 0; c < b->groups[g].n_cols; c++) {
+		for (size_t c = 0; c < b->groups[g].n_cols_all; c++) {
 			const char *name = b->groups[g].cols[c];
 			size_t k;
 

@@ -1,8 +1,8 @@
 /*
  * csv.h - the leaderboard as one RFC 4180 CSV table: a header row, CRLF
  * line ends, fields holding a comma, quote, CR or LF quoted with quotes
- * doubled. One row per run (all groups), the run's columns then each
- * metric's value (and its interval bounds where any run stores one).
+ * doubled. One row per run (all groups), the run's columns then every
+ * metric of any group (and its interval bounds where any run stores one).
  * Text cells that a spreadsheet would run as a formula (starting with
  * = + - @, tab or CR) get a leading single quote; numbers are left alone.
  */

@@ -325,7 +325,7 @@ static void group_table(FILE *f, const struct uh_board *b, const struct uh_board
 			   " --format csv or json lists every run, --model/--tag/--split narrow the"
 			   " selection.</p>\n", max_rows, left_out);
 	if (g->cols_capped)
-		fprintf(f, "<p class=\"note\">More metrics than %d: the rest are in the JSON report.</p>\n",
+		fprintf(f, "<p class=\"note\">More metrics than %d: the rest are in the CSV and JSON reports.</p>\n",
 			UH_BOARD_MAX_COLS);
 }
 

@@ -81,7 +81,7 @@ int uh_md_write(FILE *f, const struct uh_board *b, struct uh_err *err)
 			fputc('\n', f);
 		}
 		if (gr->cols_capped)
-			fprintf(f, "\nMore metrics than %d: the rest are in the JSON report.\n",
+			fprintf(f, "\nMore metrics than %d: the rest are in the CSV and JSON reports.\n",
 				UH_BOARD_MAX_COLS);
 	}
 	if (ferror(f))

@@ -375,6 +375,36 @@ Test(report, html_rows_cap_keeps_references, .timeout = 120)
 	free(html);
 }
 
+Test(report, many_metrics_tables_capped_csv_complete)
+{
+	struct uh_store *st;
+	struct uh_store_run *run;
+	struct uh_err err;
+	struct uh_store_run_info info = { .suite = "muse", .split = "news", .source = "run" };
+	char *text;
+
+	cr_assert_eq(uh_store_open(&st, fx_db, &err), 0);
+	cr_assert_eq(uh_store_run_begin(st, &info, &run, &err), 0);
+	for (int i = 0; i < UH_BOARD_MAX_COLS + 12; i++) {
+		char name[32];
+		struct uh_store_metric m = { name, i, 0, 0, 0, -1 };
+
+		snprintf(name, sizeof(name), "m%03d", i);
+		cr_assert_eq(uh_store_run_add_metric(run, &m, &err), 0);
+	}
+	cr_assert_eq(uh_store_run_commit(run, &err), 0);
+	uh_store_close(st);
+	text = report("csv", "many.csv");
+	cr_expect_not_null(strstr(text, ",m059\r\n"), "%.300s", text);
+	free(text);
+	text = report("html", "many.html");
+	cr_expect_not_null(strstr(text, "<th>m047</th>"));
+	cr_expect_null(strstr(text, "<th>m048</th>"));
+	cr_expect_not_null(strstr(text, "the rest are in the CSV and JSON reports"));
+	cr_expect_null(strstr(text, "<svg"), "no plot for a suite without Forget Quality");
+	free(text);
+}
+
 Test(report, atomic_output_and_errors)
 {
 	const char *ok[] = { "-o", fx_path("out.html"), NULL };
