@@ -208,8 +208,8 @@ int uh_cmd_report(int argc, char **argv)
 		rc = uh_atomic_commit(&at, &err);
 		if (rc)
 			goto fail;
-		fprintf(stderr, "uh report: %zu runs in %zu groups written to %s\n", b.n_runs,
-			b.n_groups, o.out);
+		fprintf(stderr, "uh report: %zu run%s in %zu group%s written to %s\n", b.n_runs,
+			b.n_runs == 1 ? "" : "s", b.n_groups, b.n_groups == 1 ? "" : "s", o.out);
 	} else if (fflush(stdout) != 0 || ferror(stdout)) {
 		rc = uh_err_set(&err, UH_EIO, "writing to stdout failed");
 		goto fail;
