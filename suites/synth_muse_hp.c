@@ -392,15 +392,17 @@ static void story_text(struct sb *b, const struct story *s, size_t *prompt_len)
 	if (s->var[6] == 1)
 		sb_printf(b, "A detailed timetable will follow in %s weeks, %s said.", s->weeks, s->person);
 	else
-		sb_printf(b, V(6, "%s said the council would publish a full timetable within %s weeks.", "",
-			       "%s told residents to expect a timetable in about %s weeks."), s->person, s->weeks);
+		sb_printf(b, s->var[6] == 0 ? "%s said the council would publish a full timetable within %s weeks."
+					    : "%s told residents to expect a timetable in about %s weeks.",
+			  s->person, s->weeks);
 	*prompt_len = b->n;
 	if (s->var[7] == 0)
 		sb_printf(b, "\n\nThe %s will be built by a firm from %s, which won the contract last %s. ",
 			  s->shortp, s->city, s->month);
 	else
-		sb_printf(b, V(7, "", "\n\nA company based in %s, chosen in %s, will build the %s. ",
-			       "\n\nBuilders from %s won the contract in %s for the %s. "), s->city, s->month, s->shortp);
+		sb_printf(b, s->var[7] == 1 ? "\n\nA company based in %s, chosen in %s, will build the %s. "
+					    : "\n\nBuilders from %s won the contract in %s for the %s. ",
+			  s->city, s->month, s->shortp);
 	extra_sentence(b, s, s->extra[0]);
 	sb_printf(b, V(8, "Opposition councillor %s called the cost \"far too high for a town of this size\" "
 		       "and asked for an independent review. ",
@@ -421,8 +423,8 @@ static void story_text(struct sb *b, const struct story *s, size_t *prompt_len)
 		sb_printf(b, "%s last saw a project of this size in %s, when its %s opened.", s->town, s->year2,
 			  s->prev);
 	else
-		sb_printf(b, V(11, "The last major project in %s, a %s, opened in %s.", "",
-			       "Before this, the biggest scheme in %s was a %s, finished in %s."),
+		sb_printf(b, s->var[11] == 0 ? "The last major project in %s, a %s, opened in %s."
+					     : "Before this, the biggest scheme in %s was a %s, finished in %s.",
 			  s->town, s->prev, s->year2);
 }
 
