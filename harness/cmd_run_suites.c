@@ -418,6 +418,34 @@ static int muse_docs(const char *data, const char *name, struct docs *d, struct 
 	return rc;
 }
 
+/* Documents from the evaluation files: the forget side or the retain side. */
+static int muse_eval_docs(const struct uh_muse_suite *s, bool forget, struct docs *d, struct uh_err *err)
+{
+	const struct uh_muse_texts *t = forget ? &s->pl_forget : &s->pl_retain;
+	const struct uh_muse_pairs *qa = forget ? &s->forget_qa : &s->retain_qa;
+	int rc = 0;
+
+	for (size_t i = 0; forget && i < s->verbmem.n && !rc; i++) {
+		size_t n = strlen(s->verbmem.p[i].a) + strlen(s->verbmem.p[i].b) + 2;
+		char *x = malloc(n);
+
+		if (x)
+			snprintf(x, n, "%s %s", s->verbmem.p[i].a, s->verbmem.p[i].b);
+		rc = docs_add(d, x, err);
+	}
+	for (size_t i = 0; i < t->n && !rc; i++)
+		rc = docs_add(d, strdup(t->t[i]), err);
+	for (size_t i = 0; i < qa->n && !rc; i++) {
+		size_t n = strlen(qa->p[i].a) + strlen(qa->p[i].b) + 32;
+		char *x = malloc(n);
+
+		if (x)
+			snprintf(x, n, "Question: %s\nAnswer: %s", qa->p[i].a, qa->p[i].b);
+		rc = docs_add(d, x, err);
+	}
+	return rc;
+}
+
 /* JSON Lines {"text": ...} documents (hp.jsonl, retain.jsonl). */
 static int ngram_text_docs(const char *path, struct docs *d, struct uh_tofu_files *fl, struct uh_err *err)
 {
@@ -606,7 +634,19 @@ int uh_cmd_run_suite(int argc, char **argv)
 		}
 		/* 2. the models */
 		if (embedded) {
-			if (muse) {
+			char rawp[4300];
+
+			snprintf(rawp, sizeof(rawp), "%s/raw/forget.json", data);
+			if (muse && !is_file(rawp)) {
+				/* the upstream layout has no raw/: the evaluation texts stand in for the corpora */
+				if (!o.quiet)
+					fprintf(stderr, "uh run: no raw/ in '%s': the embedded models train on the "
+						"evaluation files themselves (forget side: verbmem, privleak forget, forget "
+						"QA; both: privleak retain, retain QA)\n", data);
+				if ((rc = muse_eval_docs(&ms, true, &dm, &err)) || (rc = muse_eval_docs(&ms, false, &dm, &err)) ||
+				    (rc = muse_eval_docs(&ms, false, &dr, &err)))
+					goto fail;
+			} else if (muse) {
 				if ((rc = muse_docs(data, "forget", &dm, &fm, &err)) ||
 				    (rc = muse_docs(data, "retain1", &dm, &fm, &err)) ||
 				    (rc = muse_docs(data, "retain2", &dm, &fm, &err)) ||
