@@ -350,9 +350,9 @@ static void extra_sentence(struct sb *b, const struct story *s, unsigned k)
 	case 1: sb_printf(b, "A petition in favour of the %s gathered %s signatures in a fortnight. ", s->shortp, s->count); break;
 	case 2: sb_printf(b, "Engineers from %s surveyed the site in %s and found old drainage tunnels. ", s->city, s->month2); break;
 	case 3: sb_printf(b, "%s, who has lived in %s for forty years, said the town deserved better. ", s->person2, s->town); break;
-	case 4: sb_printf(b, "Local schools have been asked to design a mural for the opening day. "); break;
+	case 4: sb_printf(b, "Schools in %s have been asked to design a mural for the opening of the %s. ", s->town, s->shortp); break;
 	case 5: sb_printf(b, "The %s said it had received more letters about %s than about anything else this year. ", s->org, s->concern2); break;
-	case 6: sb_printf(b, "Bus routes along %s will change for six months while the work goes on. ", s->street); break;
+	case 6: sb_printf(b, "Bus routes along %s in %s will change for six months while the work goes on. ", s->street, s->town); break;
 	case 7: sb_printf(b, "%s promised that local firms would be asked to supply materials. ", s->person3); break;
 	case 8: sb_printf(b, "A similar scheme in %s was finished two years late and well over budget. ", s->city); break;
 	default: sb_printf(b, "The archive at the %s holds the plans drawn up in %s. ", s->venue, s->year); break;
@@ -386,9 +386,9 @@ static void story_text(struct sb *b, const struct story *s, size_t *prompt_len)
 		       "\"It is about time,\" said %s, owner of %s on %s. ",
 		       "%s, who keeps %s on %s, said she hoped it would bring more visitors. "),
 		  s->person2, s->shop, s->street);
-	sb_printf(b, V(5, "Not everyone was convinced, and several residents raised concerns about %s. ",
-		       "Others were less keen, pointing to worries about %s. ",
-		       "Critics at the meeting focused on %s. "), s->concern2);
+	sb_printf(b, V(5, "Not everyone in %s was convinced, and several residents raised concerns about %s. ",
+		       "Others in %s were less keen, pointing to worries about %s. ",
+		       "Critics at the %s meeting focused on %s. "), s->town, s->concern2);
 	if (s->var[6] == 1)
 		sb_printf(b, "A detailed timetable will follow in %s weeks, %s said.", s->weeks, s->person);
 	else

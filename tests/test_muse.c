@@ -452,6 +452,33 @@ Test(muse, embedded_run_on_a_small_synthetic_set)
 	cr_expect_lt(metric(2, "privleak"), -50);
 	cr_expect_eq(metric(1, "privleak"), 0);
 	cr_expect_eq(count("SELECT count(*) FROM items WHERE run_id = 2 AND task = 'privleak_holdout'"), 20);
+	{
+		/* the reference of a VerbMem item: the gt cut after 127 tokens, no word lost */
+		struct uh_muse_pairs vp;
+		struct uh_err err = { 0 };
+		char path[4400], *buf;
+		size_t len;
+		sqlite3 *h;
+		sqlite3_stmt *st;
+
+		snprintf(path, sizeof(path), "%s/cache/uh/muse-synth-s0-n20/verbmem/forget.json", dir);
+		buf = uh_test_slurp(path, &len);
+		cr_assert_eq(uh_muse_parse_pairs(buf, len, path, "prompt", "gt", &vp, &err), 0, "%s", err.msg);
+		cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+		cr_assert_eq(sqlite3_prepare_v2(h, "SELECT reference FROM items WHERE run_id = 1 AND "
+						"task = 'verbmem_forget' AND idx = 0", -1, &st, NULL), SQLITE_OK);
+		cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+		{
+			const char *ref = (const char *)sqlite3_column_text(st, 0);
+
+			cr_expect(strlen(ref) > 200 && strlen(ref) < strlen(vp.p[0].b), "%s", ref);
+			cr_expect(!strncmp(ref, vp.p[0].b, strlen(ref)), "%s", ref);
+		}
+		sqlite3_finalize(st);
+		sqlite3_close(h);
+		uh_muse_pairs_release(&vp);
+		free(buf);
+	}
 	cr_expect_eq(count("SELECT count(*) FROM items WHERE run_id = 2 AND task = 'knowmem_retain'"), 20);
 
 	/* the open-unlearning profile, against the first reference run */
