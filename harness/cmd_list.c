@@ -1,12 +1,14 @@
 /*
- * cmd_list.c - `uh list runs`: the stored runs, newest first, with their
- * headline metrics. Two queries (runs, then their metrics joined on the
+ * cmd_list.c - `uh list suites`: the suites uh runs, with their splits,
+ * profiles and the backend capabilities they need; `uh list runs`: the
+ * stored runs, newest first, with their headline metrics. Two queries (runs, then their metrics joined on the
  * metrics primary key), whatever the number of runs.
  */
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "report/select.h"
 #include "results/store.h"
+#include "suites/registry.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -15,8 +17,12 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: uh list runs [--suite S] [--split X] [--model M] [--tag T] [--limit N]\n"
+	"usage: uh list suites\n"
+	"       uh list runs [--suite S] [--split X] [--model M] [--tag T] [--limit N]\n"
 	"                    [--db FILE]\n"
+	"\n"
+	"'suites': every suite with its splits, profiles and the capabilities it\n"
+	"needs from a backend.\n"
 	"\n"
 	"List stored runs, newest first: id, created, suite, split, profile, model,\n"
 	"backend, tag, status and the headline metrics (Forget Quality and Model\n"
@@ -127,6 +133,14 @@ int uh_cmd_list(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		}
+		if (!what && i == 1 && !strcmp(argv[i], "suites")) {
+			if (argc > 2) {
+				fprintf(stderr, "uh list suites: takes no options, got '%s'\n", argv[2]);
+				return 2;
+			}
+			uh_suites_print(stdout);
+			return 0;
+		}
 		if (!what && !strcmp(argv[i], "runs")) {
 			what = true;
 			continue;
@@ -139,7 +153,7 @@ int uh_cmd_list(int argc, char **argv)
 				fprintf(stderr, "uh list: option '%s' needs a value\n", names[k]);
 			else
 				fprintf(stderr, "uh list: %s '%s'\n", argv[i][0] == '-' ? "unknown option" :
-					"unknown list (only 'runs')", argv[i]);
+					"unknown list (valid: suites, runs)", argv[i]);
 			fputs("(uh list --help for usage)\n", stderr);
 			return 2;
 		}
@@ -158,7 +172,7 @@ int uh_cmd_list(int argc, char **argv)
 		}
 	}
 	if (!what) {
-		fputs("uh list: list what? (uh list runs)\n", stderr);
+		fputs("uh list: list what? (uh list suites, uh list runs)\n", stderr);
 		return 2;
 	}
 
