@@ -4,6 +4,7 @@
 #include "tests/testutil.h"
 
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
@@ -199,7 +200,10 @@ Test(registry, table_too_small)
 
 	cr_assert_eq(open_fail("plugin_small", &err, &path), UH_EINVAL);
 	assert_has(err.msg, "table of 32 bytes");
-	snprintf(want, sizeof(want), "needs at least %zu", sizeof(struct uh_backend_api));
+	/* version 1 ends at tokenize; the optional token-id members after it are
+	 * read only when a table is big enough to hold them */
+	snprintf(want, sizeof(want), "needs at least %zu",
+		 offsetof(struct uh_backend_api, tokenize) + sizeof(((struct uh_backend_api *)0)->tokenize));
 	assert_has(err.msg, want);
 	free(path);
 }
