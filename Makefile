@@ -83,11 +83,12 @@ $(DEPS_STAMP):
 	@touch $@
 
 # Reference implementations for the benchmarks (Debian's scipy and nltk).
+# wrk measures the ceiling of an HTTP endpoint for the serve/openai benchmarks.
 $(O)/.deps-bench: $(DEPS_STAMP)
-	@$(PYTHON_REF) -c 'import scipy, nltk, numpy' 2>/dev/null || { \
+	@{ $(PYTHON_REF) -c 'import scipy, nltk, numpy' 2>/dev/null && command -v wrk >/dev/null 2>&1; } || { \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-	  echo "uh: installing python3-scipy python3-nltk python3-numpy for the benchmarks"; \
-	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq python3-scipy python3-nltk python3-numpy >/dev/null; }
+	  echo "uh: installing python3-scipy python3-nltk python3-numpy wrk for the benchmarks"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq python3-scipy python3-nltk python3-numpy wrk >/dev/null; }
 	@touch $@
 
 # clang with libFuzzer for the fuzz targets.
