@@ -952,3 +952,85 @@ Test(openai_serve, matches_the_backend_it_serves)
 	uh_serve_free(srv);
 	uh_backend_close(&direct);
 }
+
+/* ------------------------------------------------------------ the flat JSON reader */
+
+static int jparse(struct uh_http_jdoc *d, const char *s, char *why)
+{
+	return uh_http_jdoc_parse(d, s, strlen(s), why, 256);
+}
+
+Test(http, jdoc_reads_what_it_must)
+{
+	struct uh_http_jdoc d = { 0 };
+	char why[256];
+	const char *s = " {\"a\": [1, -0, 2.5e-3, -1E+2, 123456789012345678901, null, true, false],"
+			" \"b\\\"q\": {\"x\": \"y\\u00e9\\n\"}, \"c\": {}, \"d\": [] } ";
+	long a, b, x, e;
+	double v;
+	long long k;
+
+	cr_assert_eq(jparse(&d, s, why), 0, "%s", why);
+	cr_assert_eq(d.t[0].type, UH_JT_OBJ);
+	cr_assert_eq(d.t[0].n, 4);
+	a = uh_http_jdoc_get(&d, 0, "a");
+	cr_assert_eq(d.t[a].type, UH_JT_ARR);
+	cr_assert_eq(d.t[a].n, 8);
+	e = a + 1;
+	cr_assert_eq(uh_http_jdoc_num(&d, e, &v), 0);
+	cr_assert_eq(v, 1);
+	e = (long)d.t[e].next;
+	cr_assert_eq(uh_http_jdoc_num(&d, e, &v), 0);
+	cr_assert(v == 0 && signbit(v), "-0 keeps its sign");
+	e = (long)d.t[e].next;
+	cr_assert_eq(uh_http_jdoc_num(&d, e, &v), 0);
+	cr_assert_eq(v, 2.5e-3);
+	e = (long)d.t[e].next;
+	cr_assert_eq(uh_http_jdoc_num(&d, e, &v), 0);
+	cr_assert_eq(v, -100);
+	e = (long)d.t[e].next;
+	cr_assert_eq(uh_http_jdoc_num(&d, e, &v), 0);
+	cr_assert_eq(v, 123456789012345678901.0);
+	cr_assert_eq(uh_http_jdoc_int(&d, e, 0, 1e15, &k), -1, "out of range");
+	e = (long)d.t[e].next;
+	cr_assert_str_eq(uh_http_jdoc_kind(&d, e), "null");
+	cr_assert_eq(uh_http_jdoc_num(&d, e, &v), -1);
+	b = uh_http_jdoc_get(&d, 0, "b\\\"q");  /* keys compare raw */
+	x = uh_http_jdoc_get(&d, b, "x");
+	cr_assert_eq(d.t[x].type, UH_JT_STR);
+	cr_assert_eq(d.t[x].end - d.t[x].start, strlen("y\\u00e9\\n"));
+	cr_assert_eq(uh_http_jdoc_get(&d, 0, "zz"), -1);
+	cr_assert_eq(uh_http_jdoc_get(&d, a, "a"), -1, "not an object");
+	cr_assert_eq(d.t[uh_http_jdoc_get(&d, 0, "c")].n, 0);
+	cr_assert_eq(d.t[uh_http_jdoc_get(&d, 0, "d")].n, 0);
+	cr_assert_eq(d.t[0].next, d.n);
+	uh_http_jdoc_release(&d);
+}
+
+Test(http, jdoc_rejects_what_it_must)
+{
+	static const char *const bad[] = {
+		"", " ", "01", "1.", ".5", "-", "+1", "1e", "1e+", "tru", "nul", "[1,]", "[,1]", "{\"a\"1}",
+		"{\"a\":1,}", "{a:1}", "\"\x01\"", "\"\\x\"", "\"\\u12g4\"", "[1] 2", "[1 2]", "{\"a\":}",
+		"'a'", "[NaN]", "[-Infinity]", "Infinity", "[1, 2", "{\"a\": \"b", "[\"\\", "[1e",
+	};
+	static const char *const want[] = {
+		"empty", "truncated", "at byte 1", "truncated", "at byte 0", "truncated", "at byte 0", "truncated",
+		"truncated", "truncated", "truncated", "at byte 3", "at byte 1", "at byte 4", "at byte 7",
+		"at byte 1", "at byte 1", "at byte 2", "at byte 2", "at byte 4", "at byte 3", "at byte 5",
+		"at byte 0", "non-finite", "non-finite", "non-finite", "truncated", "truncated", "truncated",
+		"truncated",
+	};
+	struct uh_http_jdoc d = { 0 };
+	char why[256], deep[600];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(jparse(&d, bad[i], why), -1, "'%s' parsed", bad[i]);
+		cr_assert(strstr(why, want[i]) != NULL, "'%s': '%s' lacks '%s'", bad[i], why, want[i]);
+	}
+	memset(deep, '[', 300);
+	deep[300] = '\0';
+	cr_assert_eq(jparse(&d, deep, why), -1);
+	assert_has(why, "deeper than 128");
+	uh_http_jdoc_release(&d);
+}

@@ -1160,3 +1160,385 @@ void uh_http_url_host(const char *url, char *dst, size_t cap)
 	w = strcspn(p, "/?#");
 	snprintf(dst, cap, "%.*s", (int)w, p);
 }
+
+/* ------------------------------------------------------------ the flat JSON reader */
+
+#define JDOC_DEPTH 128
+
+enum { JE_NONE, JE_TRUNC, JE_NONFINITE, JE_INVALID, JE_NOMEM, JE_DEEP };
+
+struct jp {
+	const char *s;
+	size_t len, pos;
+	struct uh_http_jdoc *d;
+	int depth;
+	int err;
+	size_t err_at;
+};
+
+static int jp_fail(struct jp *p, int e)
+{
+	if (!p->err) {
+		p->err = e;
+		p->err_at = p->pos;
+	}
+	return -1;
+}
+
+static void jp_ws(struct jp *p)
+{
+	while (p->pos < p->len) {
+		char c = p->s[p->pos];
+
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			break;
+		p->pos++;
+	}
+}
+
+static long jp_push(struct jp *p, int type, size_t start)
+{
+	struct uh_http_jdoc *d = p->d;
+	struct uh_http_jtok *t;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 256;
+
+		/* every token takes at least one byte of text */
+		if (d->n >= p->len + 1 || d->n >= UINT32_MAX / 2) {
+			jp_fail(p, JE_INVALID);
+			return -1;
+		}
+		t = realloc(d->t, cap * sizeof(*t));
+		if (!t) {
+			jp_fail(p, JE_NOMEM);
+			return -1;
+		}
+		d->t = t;
+		d->cap = cap;
+	}
+	t = &d->t[d->n];
+	t->type = (uint8_t)type;
+	t->start = (uint32_t)start;
+	t->end = (uint32_t)start;
+	t->n = 0;
+	t->next = (uint32_t)d->n + 1;
+	return (long)d->n++;
+}
+
+static int is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A string at p->pos (the opening quote); validates escapes and control bytes. */
+static int jp_string(struct jp *p)
+{
+	long i;
+
+	p->pos++;
+	i = jp_push(p, UH_JT_STR, p->pos);
+	if (i < 0)
+		return -1;
+	for (;;) {
+		unsigned char c;
+
+		if (p->pos >= p->len)
+			return jp_fail(p, JE_TRUNC);
+		c = (unsigned char)p->s[p->pos];
+		if (c == '"')
+			break;
+		if (c < 0x20)
+			return jp_fail(p, JE_INVALID);
+		if (c == '\\') {
+			if (p->pos + 1 >= p->len)
+				return jp_fail(p, JE_TRUNC);
+			c = (unsigned char)p->s[++p->pos];
+			if (c == 'u') {
+				for (int k = 1; k <= 4; k++) {
+					if (p->pos + k >= p->len)
+						return jp_fail(p, JE_TRUNC);
+					if (!is_hex(p->s[p->pos + k]))
+						return jp_fail(p, JE_INVALID);
+				}
+				p->pos += 4;
+			} else if (!strchr("\"\\/bfnrt", c) || !c) {
+				return jp_fail(p, JE_INVALID);
+			}
+		}
+		p->pos++;
+	}
+	p->d->t[i].end = (uint32_t)p->pos;
+	p->pos++;
+	return 0;
+}
+
+static int jp_digits(struct jp *p)
+{
+	size_t a = p->pos;
+
+	while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9')
+		p->pos++;
+	if (p->pos == a)
+		return jp_fail(p, p->pos >= p->len ? JE_TRUNC : JE_INVALID);
+	return 0;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int jp_number(struct jp *p)
+{
+	size_t a = p->pos;
+	long i;
+
+	if (p->s[p->pos] == '-') {
+		p->pos++;
+		if (p->pos < p->len && p->s[p->pos] == 'I')
+			return jp_fail(p, JE_NONFINITE);  /* -Infinity */
+	}
+	if (p->pos < p->len && p->s[p->pos] == '0')
+		p->pos++;
+	else if (jp_digits(p) < 0)
+		return -1;
+	if (p->pos < p->len && p->s[p->pos] == '.') {
+		p->pos++;
+		if (jp_digits(p) < 0)
+			return -1;
+	}
+	if (p->pos < p->len && (p->s[p->pos] == 'e' || p->s[p->pos] == 'E')) {
+		p->pos++;
+		if (p->pos < p->len && (p->s[p->pos] == '+' || p->s[p->pos] == '-'))
+			p->pos++;
+		if (jp_digits(p) < 0)
+			return -1;
+	}
+	i = jp_push(p, UH_JT_NUM, a);
+	if (i < 0)
+		return -1;
+	p->d->t[i].end = (uint32_t)p->pos;
+	return 0;
+}
+
+static int jp_literal(struct jp *p, const char *word, int type)
+{
+	size_t k = strlen(word);
+	long i;
+
+	for (size_t j = 0; j < k; j++) {
+		if (p->pos + j >= p->len)
+			return jp_fail(p, JE_TRUNC);
+		if (p->s[p->pos + j] != word[j])
+			return jp_fail(p, JE_INVALID);
+	}
+	i = jp_push(p, type, p->pos);
+	if (i < 0)
+		return -1;
+	p->pos += k;
+	p->d->t[i].end = (uint32_t)p->pos;
+	return 0;
+}
+
+static int jp_value(struct jp *p);
+
+/* An array or object at p->pos. */
+static int jp_container(struct jp *p, int obj)
+{
+	char close = obj ? '}' : ']';
+	long i = jp_push(p, obj ? UH_JT_OBJ : UH_JT_ARR, p->pos);
+
+	if (i < 0)
+		return -1;
+	if (++p->depth > JDOC_DEPTH)
+		return jp_fail(p, JE_DEEP);
+	p->pos++;
+	jp_ws(p);
+	if (p->pos >= p->len)
+		return jp_fail(p, JE_TRUNC);
+	if (p->s[p->pos] == close) {
+		p->pos++;
+	} else {
+		for (;;) {
+			if (obj) {
+				jp_ws(p);
+				if (p->pos >= p->len)
+					return jp_fail(p, JE_TRUNC);
+				if (p->s[p->pos] != '"')
+					return jp_fail(p, JE_INVALID);
+				if (jp_string(p) < 0)
+					return -1;
+				jp_ws(p);
+				if (p->pos >= p->len)
+					return jp_fail(p, JE_TRUNC);
+				if (p->s[p->pos] != ':')
+					return jp_fail(p, JE_INVALID);
+				p->pos++;
+			}
+			if (jp_value(p) < 0)
+				return -1;
+			p->d->t[i].n++;
+			jp_ws(p);
+			if (p->pos >= p->len)
+				return jp_fail(p, JE_TRUNC);
+			if (p->s[p->pos] == ',') {
+				p->pos++;
+				continue;
+			}
+			if (p->s[p->pos] == close) {
+				p->pos++;
+				break;
+			}
+			return jp_fail(p, JE_INVALID);
+		}
+	}
+	p->depth--;
+	p->d->t[i].end = (uint32_t)p->pos;
+	p->d->t[i].next = (uint32_t)p->d->n;
+	return 0;
+}
+
+static int jp_value(struct jp *p)
+{
+	char c;
+
+	jp_ws(p);
+	if (p->pos >= p->len)
+		return jp_fail(p, JE_TRUNC);
+	c = p->s[p->pos];
+	switch (c) {
+	case '{':
+		return jp_container(p, 1);
+	case '[':
+		return jp_container(p, 0);
+	case '"':
+		return jp_string(p);
+	case 't':
+		return jp_literal(p, "true", UH_JT_TRUE);
+	case 'f':
+		return jp_literal(p, "false", UH_JT_FALSE);
+	case 'n':
+		return jp_literal(p, "null", UH_JT_NULL);
+	case 'N':
+	case 'I':
+		return jp_fail(p, JE_NONFINITE);
+	default:
+		if (c == '-' || (c >= '0' && c <= '9'))
+			return jp_number(p);
+		return jp_fail(p, JE_INVALID);
+	}
+}
+
+int uh_http_jdoc_parse(struct uh_http_jdoc *d, const char *s, size_t len, char *why, size_t cap)
+{
+	struct jp p = { .s = s, .len = len, .d = d };
+	char near[24];
+
+	d->s = s;
+	d->n = 0;
+	if (!s || len == 0) {
+		snprintf(why, cap, "empty response body");
+		return -1;
+	}
+	if (len >= UINT32_MAX || s[len] != '\0') {
+		snprintf(why, cap, "response too large to read");
+		return -1;
+	}
+	if (jp_value(&p) == 0) {
+		jp_ws(&p);
+		if (p.pos == len)
+			return 0;
+		jp_fail(&p, JE_INVALID);
+	}
+	excerpt(near, sizeof(near) - 4, s + p.err_at, len - p.err_at < 16 ? len - p.err_at : 16);
+	switch (p.err) {
+	case JE_TRUNC:
+		snprintf(why, cap, "response is not valid JSON (it ends early at byte %zu: truncated)", len);
+		break;
+	case JE_NONFINITE:
+		snprintf(why, cap, "response holds a non-finite number ('%s') at byte %zu", near, p.err_at);
+		break;
+	case JE_NOMEM:
+		snprintf(why, cap, "out of memory reading the response");
+		break;
+	case JE_DEEP:
+		snprintf(why, cap, "response nests deeper than %d levels at byte %zu", JDOC_DEPTH, p.err_at);
+		break;
+	default:
+		snprintf(why, cap, "response is not valid JSON at byte %zu (near '%s')", p.err_at, near);
+	}
+	return -1;
+}
+
+void uh_http_jdoc_release(struct uh_http_jdoc *d)
+{
+	free(d->t);
+	memset(d, 0, sizeof(*d));
+}
+
+long uh_http_jdoc_get(const struct uh_http_jdoc *d, long i, const char *key)
+{
+	size_t k = strlen(key);
+	long c;
+
+	if (i < 0 || d->t[i].type != UH_JT_OBJ)
+		return -1;
+	c = i + 1;
+	for (uint32_t m = 0; m < d->t[i].n; m++) {
+		const struct uh_http_jtok *kt = &d->t[c];
+
+		if (kt->end - kt->start == k && memcmp(d->s + kt->start, key, k) == 0)
+			return c + 1;
+		c = (long)d->t[c + 1].next;
+	}
+	return -1;
+}
+
+int uh_http_jdoc_num(const struct uh_http_jdoc *d, long i, double *v)
+{
+	const struct uh_http_jtok *t;
+	const char *a;
+	size_t len;
+
+	if (i < 0 || d->t[i].type != UH_JT_NUM)
+		return -1;
+	t = &d->t[i];
+	a = d->s + t->start;
+	len = t->end - t->start;
+	/* short integers (token ids, offsets, logprobs like -1) exactly, without strtod */
+	if (len <= 15) {
+		size_t j = a[0] == '-';
+		int64_t x = 0;
+
+		while (j < len && a[j] >= '0' && a[j] <= '9')
+			x = x * 10 + (a[j++] - '0');
+		if (j == len) {
+			*v = a[0] == '-' ? -(double)x : (double)x;
+			return 0;
+		}
+	}
+	/* the grammar was checked: strtod stops at the delimiter after the token */
+	*v = strtod(a, NULL);
+	return 0;
+}
+
+int uh_http_jdoc_int(const struct uh_http_jdoc *d, long i, double lo, double hi, long long *out)
+{
+	double v;
+
+	if (uh_http_jdoc_num(d, i, &v) < 0 || !(v >= lo && v <= hi) || v != floor(v))
+		return -1;
+	*out = (long long)v;
+	return 0;
+}
+
+const char *uh_http_jdoc_kind(const struct uh_http_jdoc *d, long i)
+{
+	if (i < 0)
+		return "missing";
+	switch (d->t[i].type) {
+	case UH_JT_NULL: return "null";
+	case UH_JT_NUM: return "a number";
+	case UH_JT_STR: return "a string";
+	case UH_JT_ARR: return "an array";
+	case UH_JT_OBJ: return "an object";
+	default: return "a boolean";
+	}
+}

@@ -31,6 +31,7 @@
 #include "harness/err.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Default hard cap on one response body. */
 #define UH_HTTP_MAX_RESPONSE (64u << 20)
@@ -155,6 +156,49 @@ int uh_http_json_int(const struct cJSON *x, double lo, double hi, long long *out
 
 /* o's member k when o is an object, else NULL. Borrowed. */
 const struct cJSON *uh_http_json_get(const struct cJSON *o, const char *k);
+
+/* ---- a flat JSON reader for the hot path (no allocation per value) ---- */
+
+enum { UH_JT_NULL, UH_JT_FALSE, UH_JT_TRUE, UH_JT_NUM, UH_JT_STR, UH_JT_ARR, UH_JT_OBJ };
+
+/* One value: its bytes [start, end) (a string's without the quotes). */
+struct uh_http_jtok {
+	uint32_t start, end;
+	uint32_t next;   /* the token after this value's subtree (the next sibling) */
+	uint32_t n;      /* arrays: elements; objects: members */
+	uint8_t type;    /* UH_JT_* */
+};
+
+/*
+ * A parsed text: tokens in document order, a container followed by its
+ * children (an object's as key, value, key, value...). s is borrowed.
+ */
+struct uh_http_jdoc {
+	const char *s;
+	struct uh_http_jtok *t;
+	size_t n, cap;
+};
+
+/*
+ * Parse s[0..len) (s[len] must be '\0') strictly as RFC 8259 JSON, nesting
+ * at most 128 deep. Returns 0, or -1 with why[] as uh_http_json_parse
+ * words it (truncated, a non-finite number, invalid at byte N). The token
+ * array is reused by the next parse; release it with uh_http_jdoc_release.
+ */
+int uh_http_jdoc_parse(struct uh_http_jdoc *d, const char *s, size_t len, char *why, size_t cap);
+void uh_http_jdoc_release(struct uh_http_jdoc *d);
+
+/* The value of member key of object token i, or -1 (also when i is not an object). */
+long uh_http_jdoc_get(const struct uh_http_jdoc *d, long i, const char *key);
+
+/* Token i's number: 0 and *v set, or -1 when i is not a number. */
+int uh_http_jdoc_num(const struct uh_http_jdoc *d, long i, double *v);
+
+/* Token i is an integral number in [lo, hi]: 0 and *out set, else -1. */
+int uh_http_jdoc_int(const struct uh_http_jdoc *d, long i, double lo, double hi, long long *out);
+
+/* What token i is, for messages ("missing" for i < 0). Static. */
+const char *uh_http_jdoc_kind(const struct uh_http_jdoc *d, long i);
 
 /* ---- small JSON writing helpers (a growable buffer with a hard cap) ---- */
 

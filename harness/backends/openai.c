@@ -609,36 +609,41 @@ static void score_body(struct uh_http_buf *b, const struct oa_state *st,
 }
 
 /*
- * Read one choice into res. L is the expected array length (token mode) or
- * 0 (string mode: the split comes from text_offset).
+ * Read one choice (token ch of d) into r: in token mode the arrays must
+ * cover exactly the ids sent; in string mode the split comes from
+ * text_offset.
  */
-static int read_choice(const cJSON *ch, const struct item *it, const struct oa_state *st,
-		       struct uh_score_res *r, char *why, size_t cap)
+static int read_choice(const struct uh_http_jdoc *d, long ch, const struct item *it,
+		       const struct oa_state *st, struct uh_score_res *r, char *why, size_t cap)
 {
-	const cJSON *lp = uh_http_json_get(ch, "logprobs");
-	const cJSON *tl = uh_http_json_get(lp, "token_logprobs");
-	const cJSON *tt = uh_http_json_get(lp, "top_logprobs");
-	const cJSON *xs, *tops;
+	const struct uh_http_jtok *t = d->t;
+	long lp = uh_http_jdoc_get(d, ch, "logprobs");
+	long tl = uh_http_jdoc_get(d, lp, "token_logprobs");
+	long tt = uh_http_jdoc_get(d, lp, "top_logprobs");
+	long x, top;
 	size_t n_tl, first, L;
 	double sum = 0;
 	int all = 1;
 
-	if (!cJSON_IsObject(lp)) {
-		snprintf(why, cap, "logprobs is %s (the server must support echo with logprobs)", uh_http_json_kind(lp));
+	if (lp < 0 || t[lp].type != UH_JT_OBJ) {
+		snprintf(why, cap, "logprobs is %s (the server must support echo with logprobs)",
+			 uh_http_jdoc_kind(d, lp));
 		return -1;
 	}
-	if (!cJSON_IsArray(tl) || !cJSON_IsArray(tt)) {
-		snprintf(why, cap, "logprobs.%s is %s, not an array",
-			 !cJSON_IsArray(tl) ? "token_logprobs" : "top_logprobs",
-			 uh_http_json_kind(!cJSON_IsArray(tl) ? tl : tt));
+	if (tl < 0 || t[tl].type != UH_JT_ARR || tt < 0 || t[tt].type != UH_JT_ARR) {
+		int bad_tl = tl < 0 || t[tl].type != UH_JT_ARR;
+
+		snprintf(why, cap, "logprobs.%s is %s, not an array", bad_tl ? "token_logprobs" : "top_logprobs",
+			 uh_http_jdoc_kind(d, bad_tl ? tl : tt));
 		return -1;
 	}
-	n_tl = (size_t)cJSON_GetArraySize(tl);
-	if ((size_t)cJSON_GetArraySize(tt) != n_tl) {
-		snprintf(why, cap, "top_logprobs has %d entries but token_logprobs has %zu",
-			 cJSON_GetArraySize(tt), n_tl);
+	n_tl = t[tl].n;
+	if (t[tt].n != n_tl) {
+		snprintf(why, cap, "top_logprobs has %u entries but token_logprobs has %zu", (unsigned)t[tt].n, n_tl);
 		return -1;
 	}
+	x = tl + 1;
+	top = tt + 1;
 	if (st->tok_mode) {
 		L = it->n_ctx + it->n_cont + (size_t)it->eos;
 		if (n_tl != L) {
@@ -647,24 +652,23 @@ static int read_choice(const cJSON *ch, const struct item *it, const struct oa_s
 		}
 		first = it->n_ctx;
 	} else {
-		const cJSON *off = uh_http_json_get(lp, "text_offset"), *x;
+		long off = uh_http_jdoc_get(d, lp, "text_offset"), o = off + 1;
 
-		if (!cJSON_IsArray(off) || (size_t)cJSON_GetArraySize(off) != n_tl) {
-			snprintf(why, cap, "logprobs.text_offset is %s with %d entries for %zu tokens",
-				 uh_http_json_kind(off), cJSON_IsArray(off) ? cJSON_GetArraySize(off) : 0, n_tl);
+		if (off < 0 || t[off].type != UH_JT_ARR || t[off].n != n_tl) {
+			snprintf(why, cap, "logprobs.text_offset is %s with %u entries for %zu tokens",
+				 uh_http_jdoc_kind(d, off), off >= 0 && t[off].type == UH_JT_ARR ? (unsigned)t[off].n : 0u,
+				 n_tl);
 			return -1;
 		}
-		first = 0;
-		cJSON_ArrayForEach(x, off) {
-			long long o;
+		for (first = 0; first < n_tl; first++, o = (long)t[o].next) {
+			long long v;
 
-			if (uh_http_json_int(x, 0, 1e15, &o) < 0) {
-				snprintf(why, cap, "text_offset[%zu] is %s, not an offset", first, uh_http_json_kind(x));
+			if (uh_http_jdoc_int(d, o, 0, 1e15, &v) < 0) {
+				snprintf(why, cap, "text_offset[%zu] is %s, not an offset", first, uh_http_jdoc_kind(d, o));
 				return -1;
 			}
-			if ((size_t)o >= it->ctx_chars)
+			if ((size_t)v >= it->ctx_chars)
 				break;
-			first++;
 		}
 		L = n_tl;
 	}
@@ -678,44 +682,45 @@ static int read_choice(const cJSON *ch, const struct item *it, const struct oa_s
 		snprintf(why, cap, "out of memory");
 		return -1;
 	}
-	/* walk the lists once: cJSON_GetArrayItem is linear, so indexing would be quadratic */
-	xs = cJSON_GetArrayItem(tl, (int)first);
-	tops = cJSON_GetArrayItem(tt, (int)first);
-	for (size_t t = first; t < L; t++, xs = xs->next, tops = tops->next) {
-		const cJSON *x = xs, *top = tops, *y;
+	for (size_t k = 0; k < first; k++) {
+		x = (long)t[x].next;
+		top = (long)t[top].next;
+	}
+	for (size_t k = first; k < L; k++, x = (long)t[x].next, top = (long)t[top].next) {
 		double v, best = -INFINITY;
-		int any = 0;
+		long y;
 
-		if (!cJSON_IsNumber(x)) {
-			snprintf(why, cap, "token_logprobs[%zu] is %s in a scored position", t, uh_http_json_kind(x));
+		if (uh_http_jdoc_num(d, x, &v) < 0) {
+			snprintf(why, cap, "token_logprobs[%zu] is %s in a scored position", k, uh_http_jdoc_kind(d, x));
 			return -1;
 		}
-		v = x->valuedouble;
 		if (!isfinite(v) || v <= CLAMP || v > 0) {
-			snprintf(why, cap, "token_logprobs[%zu] is %g%s", t, v,
+			snprintf(why, cap, "token_logprobs[%zu] is %g%s", k, v,
 				 v <= CLAMP ? " (vLLM's clamp of -inf)" : " (must be finite and <= 0)");
 			return -1;
 		}
-		if (!cJSON_IsObject(top)) {
-			snprintf(why, cap, "top_logprobs[%zu] is %s in a scored position", t, uh_http_json_kind(top));
+		if (t[top].type != UH_JT_OBJ) {
+			snprintf(why, cap, "top_logprobs[%zu] is %s in a scored position", k, uh_http_jdoc_kind(d, top));
 			return -1;
 		}
-		cJSON_ArrayForEach(y, top) {
-			if (!cJSON_IsNumber(y) || !isfinite(y->valuedouble)) {
-				snprintf(why, cap, "top_logprobs[%zu] holds %s", t, uh_http_json_kind(y));
+		if (t[top].n == 0) {
+			snprintf(why, cap, "top_logprobs[%zu] is empty", k);
+			return -1;
+		}
+		y = top + 1;  /* key, value, key, value... */
+		for (uint32_t m = 0; m < t[top].n; m++, y = (long)t[y + 1].next) {
+			double w;
+
+			if (uh_http_jdoc_num(d, y + 1, &w) < 0 || !isfinite(w)) {
+				snprintf(why, cap, "top_logprobs[%zu] holds %s", k, uh_http_jdoc_kind(d, y + 1));
 				return -1;
 			}
-			if (y->valuedouble > best)
-				best = y->valuedouble;
-			any = 1;
-		}
-		if (!any) {
-			snprintf(why, cap, "top_logprobs[%zu] is empty", t);
-			return -1;
+			if (w > best)
+				best = w;
 		}
 		sum += v;  /* left to right, as Python's sum() */
-		r->token_logprobs[t - first] = v;
-		r->token_greedy[t - first] = v == best;
+		r->token_logprobs[k - first] = v;
+		r->token_greedy[k - first] = v == best;
 		all &= v == best;
 	}
 	r->logprob = sum;
@@ -724,41 +729,46 @@ static int read_choice(const cJSON *ch, const struct item *it, const struct oa_s
 }
 
 /* Check one /completions answer and fill the results of its m items. */
-static int read_score(const struct oa_state *st, const struct uh_http_req *q, size_t qi,
-		      const struct item *it, size_t m, struct uh_score_res *res, struct uh_err *err)
+static int read_score(const struct oa_state *st, struct uh_http_jdoc *d, const struct uh_http_req *q,
+		      size_t qi, const struct item *it, size_t m, struct uh_score_res *res,
+		      struct uh_err *err)
 {
 	char why[384];
-	cJSON *j = uh_http_json_parse(q->resp, q->resp_len, why, sizeof(why));
-	const cJSON *choices = uh_http_json_get(j, "choices"), *ch;
-	const cJSON **by_index = NULL;
 	const char *ep = uh_http_endpoint(st->http, (size_t)q->endpoint);
+	long *by_index = NULL, choices, ch;
 	int rc = 0;
 
-	if (!j)
+	if (uh_http_jdoc_parse(d, q->resp, q->resp_len, why, sizeof(why)) < 0)
 		goto bad;
-	if (!cJSON_IsArray(choices) || (size_t)cJSON_GetArraySize(choices) != m) {
-		snprintf(why, sizeof(why), "choices is %s with %d entries for %zu prompts", uh_http_json_kind(choices),
-			 cJSON_IsArray(choices) ? cJSON_GetArraySize(choices) : 0, m);
+	choices = uh_http_jdoc_get(d, 0, "choices");
+	if (choices < 0 || d->t[choices].type != UH_JT_ARR || d->t[choices].n != m) {
+		snprintf(why, sizeof(why), "choices is %s with %u entries for %zu prompts",
+			 uh_http_jdoc_kind(d, choices),
+			 choices >= 0 && d->t[choices].type == UH_JT_ARR ? (unsigned)d->t[choices].n : 0u, m);
 		goto bad;
 	}
-	by_index = calloc(m, sizeof(*by_index));
+	by_index = malloc(m * sizeof(*by_index));
 	if (!by_index) {
 		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
 		goto out;
 	}
-	cJSON_ArrayForEach(ch, choices) {
+	for (size_t k = 0; k < m; k++)
+		by_index[k] = -1;
+	ch = choices + 1;
+	for (size_t k = 0; k < m; k++, ch = (long)d->t[ch].next) {
+		long ixt = uh_http_jdoc_get(d, ch, "index");
 		long long ix;
 
-		if (uh_http_json_int(uh_http_json_get(ch, "index"), 0, (double)m - 1, &ix) < 0 || by_index[ix]) {
+		if (uh_http_jdoc_int(d, ixt, 0, (double)m - 1, &ix) < 0 || by_index[ix] >= 0) {
 			snprintf(why, sizeof(why), "a choice has index %s (want each of 0..%zu once)",
-				 cJSON_IsNumber(uh_http_json_get(ch, "index")) ? "out of range or repeated" : "missing",
+				 ixt >= 0 && d->t[ixt].type == UH_JT_NUM ? "out of range or repeated" : "missing",
 				 m - 1);
 			goto bad;
 		}
 		by_index[ix] = ch;
 	}
 	for (size_t k = 0; k < m; k++) {
-		if (read_choice(by_index[k], &it[k], st, &res[it[k].req], why, sizeof(why)) < 0) {
+		if (read_choice(d, by_index[k], &it[k], st, &res[it[k].req], why, sizeof(why)) < 0) {
 			rc = uh_err_set(err, UH_EINVAL,
 					"score request %zu (http request %zu, choice %zu, %s/completions): %s",
 					it[k].req, qi, k, ep, why);
@@ -773,7 +783,6 @@ out:
 	if (rc < 0)
 		uh_http_scrub(st->http, err->msg);
 	free(by_index);
-	cJSON_Delete(j);
 	return rc;
 }
 
@@ -785,6 +794,7 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 	struct item *it = NULL;
 	struct uh_http_req *q = NULL;
 	struct uh_http_buf *bodies = NULL;
+	struct uh_http_jdoc doc = { 0 };
 	size_t n_it = 0, nq = 0, bsz, *from = NULL;
 	int rc = 0;
 
@@ -907,7 +917,7 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 		size_t a = from[k];
 		size_t m = n_it - a < bsz ? n_it - a : bsz;
 
-		rc = read_score(st, &q[k], k, &it[a], m, res, err);
+		rc = read_score(st, &doc, &q[k], k, &it[a], m, res, err);
 		if (rc < 0)
 			break;
 	}
@@ -920,6 +930,7 @@ out:
 		uh_http_buf_release(&bodies[k]);
 	for (size_t i = 0; tok && i < set.n; i++)
 		free(tok[i].v);
+	uh_http_jdoc_release(&doc);
 	strset_release(&set);
 	free(tok);
 	free(it);
