@@ -147,50 +147,42 @@ static const char *tgi_model_id(void *state)
 /* ------------------------------------------------------------ /tokenize */
 
 /* Parse [{"id","text","start","stop"}...]. *toks is the caller's. */
-static int parse_toks(const char *body, size_t len, size_t text_len, struct tok **toks, size_t *n,
-		      char *why, size_t cap)
+static int parse_toks(struct uh_http_jdoc *d, const char *body, size_t len, size_t text_len,
+		      struct tok **toks, size_t *n, char *why, size_t cap)
 {
-	cJSON *j = uh_http_json_parse(body, len, why, cap);
-	const cJSON *x;
-	size_t k = 0;
-	int rc = -1;
+	long x;
 
 	*toks = NULL;
 	*n = 0;
-	if (!j)
+	if (uh_http_jdoc_parse(d, body, len, why, cap) < 0)
 		return -1;
-	if (!cJSON_IsArray(j)) {
-		snprintf(why, cap, "the answer is %s, not an array of tokens", uh_http_json_kind(j));
-		goto out;
+	if (d->t[0].type != UH_JT_ARR) {
+		snprintf(why, cap, "the answer is %s, not an array of tokens", uh_http_jdoc_kind(d, 0));
+		return -1;
 	}
-	*n = (size_t)cJSON_GetArraySize(j);
+	*n = d->t[0].n;
 	*toks = malloc((*n ? *n : 1) * sizeof(**toks));
 	if (!*toks) {
 		snprintf(why, cap, "out of memory");
-		goto out;
+		return -1;
 	}
-	cJSON_ArrayForEach(x, j) {
+	x = 1;
+	for (size_t k = 0; k < *n; k++, x = (long)d->t[x].next) {
 		struct tok *t = &(*toks)[k];
 
-		if (uh_http_json_int(uh_http_json_get(x, "id"), 0, INT32_MAX, &t->id) < 0 ||
-		    uh_http_json_int(uh_http_json_get(x, "start"), 0, (double)text_len, &t->start) < 0 ||
-		    uh_http_json_int(uh_http_json_get(x, "stop"), 0, (double)text_len, &t->stop) < 0 ||
+		if (uh_http_jdoc_int(d, uh_http_jdoc_get(d, x, "id"), 0, INT32_MAX, &t->id) < 0 ||
+		    uh_http_jdoc_int(d, uh_http_jdoc_get(d, x, "start"), 0, (double)text_len, &t->start) < 0 ||
+		    uh_http_jdoc_int(d, uh_http_jdoc_get(d, x, "stop"), 0, (double)text_len, &t->stop) < 0 ||
 		    t->stop < t->start) {
 			snprintf(why, cap, "token %zu lacks an id or byte offsets within the %zu-byte input", k,
 				 text_len);
-			goto out;
+			free(*toks);
+			*toks = NULL;
+			*n = 0;
+			return -1;
 		}
-		k++;
 	}
-	rc = 0;
-out:
-	if (rc < 0) {
-		free(*toks);
-		*toks = NULL;
-		*n = 0;
-	}
-	cJSON_Delete(j);
-	return rc;
+	return 0;
 }
 
 static void tokenize_body(struct uh_http_buf *b, const char *text)
@@ -218,7 +210,7 @@ static void score_body(struct uh_http_buf *b, const char *text)
 }
 
 /* Check a /tokenize + /generate pair and fill r. */
-static int read_score(const struct tgi_state *st, const struct uh_http_req *tq,
+static int read_score(const struct tgi_state *st, struct uh_http_jdoc *d, const struct uh_http_req *tq,
 		      const struct uh_http_req *gq, size_t i, const struct uh_score_req *q,
 		      size_t text_len, struct uh_score_res *r, struct uh_err *err)
 {
@@ -226,12 +218,11 @@ static int read_score(const struct tgi_state *st, const struct uh_http_req *tq,
 	const struct uh_http_req *at = tq;
 	struct tok *toks = NULL;
 	char why[384];
-	cJSON *j = NULL;
-	const cJSON *pre, *p, *x;
+	long pre, p;
 	double sum = 0;
 	int rc = 0;
 
-	if (parse_toks(tq->resp, tq->resp_len, text_len, &toks, &n_tok, why, sizeof(why)) < 0)
+	if (parse_toks(d, tq->resp, tq->resp_len, text_len, &toks, &n_tok, why, sizeof(why)) < 0)
 		goto bad;
 	/* the context: every token before the first real token at or after its end */
 	while (n_ctx < n_tok && (toks[n_ctx].start < (long long)ctx_bytes ||
@@ -244,43 +235,39 @@ static int read_score(const struct tgi_state *st, const struct uh_http_req *tq,
 		goto bad;
 	}
 	at = gq;
-	j = uh_http_json_parse(gq->resp, gq->resp_len, why, sizeof(why));
-	if (!j)
+	if (uh_http_jdoc_parse(d, gq->resp, gq->resp_len, why, sizeof(why)) < 0)
 		goto bad;
-	pre = uh_http_json_get(uh_http_json_get(j, "details"), "prefill");
-	if (!cJSON_IsArray(pre)) {
+	pre = uh_http_jdoc_get(d, uh_http_jdoc_get(d, 0, "details"), "prefill");
+	if (pre < 0 || d->t[pre].type != UH_JT_ARR) {
 		snprintf(why, sizeof(why), "details.prefill is %s (the server must support decoder_input_details)",
-			 uh_http_json_kind(pre));
+			 uh_http_jdoc_kind(d, pre));
 		goto bad;
 	}
-	L = (size_t)cJSON_GetArraySize(pre);
+	L = d->t[pre].n;
 	if (L < n_tok || L > n_tok + 1) {
 		snprintf(why, sizeof(why), "details.prefill has %zu tokens but /tokenize gave %zu", L, n_tok);
 		goto bad;
 	}
 	/* a prefill one longer starts with a BOS that /tokenize left out: context too */
 	lead = L - n_tok;
-	p = pre->child;
-	for (size_t t = 0; t < L; t++, p = p->next) {
-		long long id;
+	p = pre + 1;
+	for (size_t t = 0; t < L; t++, p = (long)d->t[p].next) {
+		long idt = uh_http_jdoc_get(d, p, "id");
+		long long id = -1;
 		double v;
 
-		if (t >= lead &&
-		    (uh_http_json_int(uh_http_json_get(p, "id"), 0, INT32_MAX, &id) < 0 || id != toks[t - lead].id)) {
-			snprintf(why, sizeof(why), "details.prefill[%zu] has id %lld but /tokenize gave %lld", t,
-				 cJSON_IsNumber(uh_http_json_get(p, "id")) ? (long long)uh_http_json_get(p, "id")->valuedouble : -1LL,
+		if (t >= lead && (uh_http_jdoc_int(d, idt, 0, INT32_MAX, &id) < 0 || id != toks[t - lead].id)) {
+			snprintf(why, sizeof(why), "details.prefill[%zu] has id %lld but /tokenize gave %lld", t, id,
 				 toks[t - lead].id);
 			goto bad;
 		}
 		if (t < lead + n_ctx)
 			continue;
-		x = uh_http_json_get(p, "logprob");
-		if (!cJSON_IsNumber(x)) {
+		if (uh_http_jdoc_num(d, uh_http_jdoc_get(d, p, "logprob"), &v) < 0) {
 			snprintf(why, sizeof(why), "details.prefill[%zu].logprob is %s in a scored position", t,
-				 uh_http_json_kind(x));
+				 uh_http_jdoc_kind(d, uh_http_jdoc_get(d, p, "logprob")));
 			goto bad;
 		}
-		v = x->valuedouble;
 		if (!isfinite(v) || v <= CLAMP || v > 0) {
 			snprintf(why, sizeof(why), "details.prefill[%zu].logprob is %g (must be finite, > -9999 and <= 0)",
 				 t, v);
@@ -299,7 +286,6 @@ bad:
 	uh_http_scrub(st->http, err->msg);
 out:
 	free(toks);
-	cJSON_Delete(j);
 	return rc;
 }
 
@@ -310,6 +296,7 @@ static int score_locked(struct tgi_state *st, const struct uh_score_req *reqs, s
 	struct uh_http_req *q = calloc(2 * cap, sizeof(*q));
 	struct uh_http_buf *bodies = calloc(2 * cap, sizeof(*bodies));
 	size_t *of = malloc(cap * sizeof(*of)), *lens = malloc(cap * sizeof(*lens));
+	struct uh_http_jdoc doc = { 0 };
 	size_t m = 0;
 	int rc = 0;
 
@@ -359,7 +346,8 @@ static int score_locked(struct tgi_state *st, const struct uh_score_req *reqs, s
 		goto out;
 	}
 	for (size_t k = 0; k < m && rc == 0; k++)
-		rc = read_score(st, &q[2 * k], &q[2 * k + 1], of[k], &reqs[of[k]], lens[k], &res[of[k]], err);
+		rc = read_score(st, &doc, &q[2 * k], &q[2 * k + 1], of[k], &reqs[of[k]], lens[k], &res[of[k]],
+				err);
 out:
 	if (q)
 		uh_http_reqs_release(q, 2 * m);
@@ -369,6 +357,7 @@ out:
 	free(bodies);
 	free(of);
 	free(lens);
+	uh_http_jdoc_release(&doc);
 	return rc;
 }
 
@@ -550,6 +539,7 @@ static int tgi_tokenize(void *state, const char *text, int64_t *n_tokens, char *
 	struct uh_http_req q = { .path = "/tokenize", .at_root = 1, .pin = -1 };
 	struct uh_err e;
 	struct tok *toks = NULL;
+	struct uh_http_jdoc doc = { 0 };
 	size_t n = 0;
 	char why[256];
 	int rc;
@@ -571,7 +561,7 @@ static int tgi_tokenize(void *state, const char *text, int64_t *n_tokens, char *
 		uh_err_prefix(&e, "tokenize: ");
 		return fail(errbuf, errlen, &e);
 	}
-	if (parse_toks(q.resp, q.resp_len, strlen(text), &toks, &n, why, sizeof(why)) < 0) {
+	if (parse_toks(&doc, q.resp, q.resp_len, strlen(text), &toks, &n, why, sizeof(why)) < 0) {
 		rc = uh_err_set(&e, UH_EINVAL, "tokenize (%s/tokenize): %s",
 				uh_http_endpoint(st->http, (size_t)q.endpoint), why);
 		uh_http_scrub(st->http, e.msg);
@@ -583,6 +573,7 @@ static int tgi_tokenize(void *state, const char *text, int64_t *n_tokens, char *
 		*n_tokens = k;
 	}
 	free(toks);
+	uh_http_jdoc_release(&doc);
 	uh_http_reqs_release(&q, 1);
 	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
 }
