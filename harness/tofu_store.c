@@ -4,6 +4,7 @@
  * table. Shared by `uh import` and the runner.
  */
 #include "harness/tofu_store.h"
+#include "harness/fmt.h"
 
 #include "harness/sha256.h"
 #include "harness/version.h"
@@ -898,6 +899,7 @@ void uh_tofu_print_table(FILE *f, const struct uh_tofu_eval *e, const struct uh_
 			 const char *model, const char *split)
 {
 	static const char *const rows[3] = { "Prob.", "ROUGE", "Truth Ratio" };
+	char num[32]; /* every number printed shortest round-trip: exact, and 0.933 not 0.93299999999999994 */
 
 	fprintf(f, "%s (profile %s, split %s, %zu forget items)\n\n", model, e->profile,
 		split ? split : "unknown", e->n[UH_TOFU_FORGET]);
@@ -910,7 +912,8 @@ void uh_tofu_print_table(FILE *f, const struct uh_tofu_eval *e, const struct uh_
 
 		fprintf(f, "%-13s", rows[r]);
 		for (int t = 0; t < UH_TOFU_NTASKS; t++)
-			fprintf(f, t + 1 < UH_TOFU_NTASKS ? "  %-24.17g" : "  %.17g", row[t]);
+			fprintf(f, t + 1 < UH_TOFU_NTASKS ? "  %-24s" : "  %s",
+				uh_fmt_double(num, sizeof(num), row[t]));
 		fprintf(f, "\n");
 	}
 	if (e->has_ci) {
@@ -927,19 +930,19 @@ void uh_tofu_print_table(FILE *f, const struct uh_tofu_eval *e, const struct uh_
 			fprintf(f, "\n");
 		}
 	}
-	fprintf(f, "\n%-16s%.17g", "Model Utility", e->stats.model_utility);
+	fprintf(f, "\n%-16s%s", "Model Utility", uh_fmt_double(num, sizeof(num), e->stats.model_utility));
 	if (e->has_ci)
 		fprintf(f, "   (%g%% CI [%.6g, %.6g])", 100 * UH_TOFU_CI_LEVEL, e->mu_ci.lo, e->mu_ci.hi);
 	fprintf(f, "\n");
 	if (fq && fq->has) {
-		fprintf(f, "%-16s%.17g\n", "Forget Quality", fq->ks.pvalue);
-		fprintf(f, "%-16s%.17g\n", "KS statistic", fq->ks.statistic);
+		fprintf(f, "%-16s%s\n", "Forget Quality", uh_fmt_double(num, sizeof(num), fq->ks.pvalue));
+		fprintf(f, "%-16s%s\n", "KS statistic", uh_fmt_double(num, sizeof(num), fq->ks.statistic));
 		fprintf(f, "%-16s%s (%zu forget items)\n", "reference", fq->desc, fq->n_ref);
 	}
 	for (size_t j = 0; j < e->n_extra; j++) {
 		if (!strncmp(e->extra[j].name, "ou/", 3))
 			continue; /* an imported log's own numbers: stored, not printed */
-		fprintf(f, "%-22s%.17g", e->extra[j].name, e->extra[j].value);
+		fprintf(f, "%-22s%s", e->extra[j].name, uh_fmt_double(num, sizeof(num), e->extra[j].value));
 		if (e->extra[j].has_ci)
 			fprintf(f, "   (%g%% CI [%.6g, %.6g])", 100 * UH_TOFU_CI_LEVEL, e->extra[j].ci.lo,
 				e->extra[j].ci.hi);
