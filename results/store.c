@@ -558,18 +558,17 @@ void uh_store_run_rows_free(struct uh_store_run_row *rows, size_t n)
 	free(rows);
 }
 
-int uh_store_runs_list(struct uh_store *st, const struct uh_store_run_filter *f,
-		       struct uh_store_run_row **rows, size_t *n, struct uh_err *err)
+/*
+ * Every row of s, a prepared SELECT of runs columns (read_run_row), into
+ * *rows / *n; s is finalized. what names the action in messages ("listing").
+ */
+static int read_run_rows(struct uh_store *st, sqlite3_stmt *s, const char *what,
+			 struct uh_store_run_row **rows, size_t *n, struct uh_err *err)
 {
 	struct uh_store_run_row *v = NULL;
 	size_t cnt = 0, cap = 0;
-	sqlite3_stmt *s;
 	int rc;
 
-	*rows = NULL;
-	*n = 0;
-	if (prepare_list(st, f, "", &s, err))
-		return UH_EDB;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (cnt == cap) {
 			size_t nc = cap ? cap * 2 : 16;
@@ -585,7 +584,7 @@ int uh_store_runs_list(struct uh_store *st, const struct uh_store_run_filter *f,
 		cnt++;
 	}
 	if (rc != SQLITE_DONE) {
-		rc = db_err(st, err, "listing runs");
+		rc = db_err(st, err, what);
 		sqlite3_finalize(s);
 		uh_store_run_rows_free(v, cnt);
 		return rc;
@@ -598,7 +597,19 @@ int uh_store_runs_list(struct uh_store *st, const struct uh_store_run_filter *f,
 nomem:
 	sqlite3_finalize(s);
 	uh_store_run_rows_free(v, cnt);
-	return uh_err_set(err, UH_ENOMEM, "out of memory listing runs");
+	return uh_err_set(err, UH_ENOMEM, "out of memory %s", what);
+}
+
+int uh_store_runs_list(struct uh_store *st, const struct uh_store_run_filter *f,
+		       struct uh_store_run_row **rows, size_t *n, struct uh_err *err)
+{
+	sqlite3_stmt *s;
+
+	*rows = NULL;
+	*n = 0;
+	if (prepare_list(st, f, "", &s, err))
+		return UH_EDB;
+	return read_run_rows(st, s, "listing runs", rows, n, err);
 }
 
 int uh_store_runs_list_plan(struct uh_store *st, const struct uh_store_run_filter *f,
@@ -887,44 +898,13 @@ static int prepare_query(struct uh_store *st, enum query_kind kind, const struct
 int uh_store_runs_query(struct uh_store *st, const struct uh_store_run_query *q,
 			struct uh_store_run_row **rows, size_t *n, struct uh_err *err)
 {
-	struct uh_store_run_row *v = NULL;
-	size_t cnt = 0, cap = 0;
 	sqlite3_stmt *s;
-	int rc;
 
 	*rows = NULL;
 	*n = 0;
 	if (prepare_query(st, Q_RUNS, q, "", &s, err))
 		return UH_EDB;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			struct uh_store_run_row *nv = realloc(v, nc * sizeof(*nv));
-
-			if (!nv)
-				goto nomem;
-			v = nv;
-			cap = nc;
-		}
-		if (read_run_row(s, &v[cnt]))
-			goto nomem;
-		cnt++;
-	}
-	if (rc != SQLITE_DONE) {
-		rc = db_err(st, err, "querying runs");
-		sqlite3_finalize(s);
-		uh_store_run_rows_free(v, cnt);
-		return rc;
-	}
-	sqlite3_finalize(s);
-	*rows = v;
-	*n = cnt;
-	return 0;
-
-nomem:
-	sqlite3_finalize(s);
-	uh_store_run_rows_free(v, cnt);
-	return uh_err_set(err, UH_ENOMEM, "out of memory querying runs");
+	return read_run_rows(st, s, "querying runs", rows, n, err);
 }
 
 int uh_store_metrics_each(struct uh_store *st, const struct uh_store_run_query *q,
