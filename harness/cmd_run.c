@@ -10,13 +10,13 @@
  * with Forget Quality against it (or against --reference / --reference-logs);
  * print the TOFU table, the run ids and the database.
  */
-#include "harness/backends/cache.h"
 #include "harness/backends/ngram.h"
 #include "harness/backends/registry.h"
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "harness/progress.h"
 #include "harness/run.h"
+#include "harness/run_cli.h"
 #include "harness/run_suites.h"
 #include "harness/tofu_store.h"
 #include "results/cache.h"
@@ -25,13 +25,11 @@
 #include "suites/tofu.h"
 #include "suites/tofu_logs.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char usage_text[] =
 	"usage: uh-run --suite tofu --split SPLIT [options]      (also: uh run ...)\n"
@@ -81,12 +79,7 @@ static const char usage_text[] =
 	"  --seed S              seed of the synthetic data, stored with the run (default 0)\n"
 	"  --batch N             requests per backend call (default 64)\n"
 	"  --tag T               free-form tag stored with the run\n"
-	"  --no-cache            do not use the request cache (by default every answer\n"
-	"                        is kept in the database as soon as it arrives, and a\n"
-	"                        rerun of a command, e.g. after a crash, asks the\n"
-	"                        backend only for what is missing)\n"
-	"  --cache-read-only     use the answers in the request cache but store none\n"
-	"  --quiet               no progress on stderr\n"
+	UH_RUN_CLI_HELP_FLAGS
 	"\n"
 	"examples:\n"
 	"  uh-run --suite tofu --split forget05\n"
@@ -100,157 +93,47 @@ static const char usage_text[] =
 
 /* ================================================================ options */
 
-#define MAX_OPTS 64
-
 struct opts {
-	const char *suite, *split, *profile, *template_spec, *data, *backend, *model;
-	const char *reference, *reference_logs, *train_split, *db, *tag;
-	char *opt_keys[MAX_OPTS];
-	const char *opt_vals[MAX_OPTS];
-	size_t n_opts;
-	uint64_t seed;
-	size_t batch;
+	struct uh_run_cli c;  /* --backend, --model, --opt, --db, --tag, --seed, --batch, flags */
+	const char *suite, *split, *profile, *template_spec, *data;
+	const char *reference, *reference_logs, *train_split;
 	int authors;
-	bool quiet;
-	bool no_cache;
-	bool cache_read_only;
 };
 
-static void opts_release(struct opts *o)
+/* --authors, the only number of its own */
+static int set_number(void *ctx, const char *name, const char *v)
 {
-	for (size_t i = 0; i < o->n_opts; i++)
-		free(o->opt_keys[i]);
-}
+	struct opts *o = ctx;
+	uint64_t x;
 
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* "--name value" or "--name=value": the value, advancing *i; NULL when argv[*i] is not --name. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
+	if (!uh_run_cli_parse_u64(v, UH_SYNTH_TOFU_MAX_AUTHORS, &x)) {
+		fprintf(stderr, "uh run: %s wants a multiple of 100 up to 2000, got '%s'\n", name, v);
+		return 2;
 	}
-	return argv[++*i];
+	o->authors = (int)x;
+	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct opts *o, bool *help)
+static int parse_args(int argc, char **argv, struct opts *o)
 {
-	static const char *const names[] = {
-		"--suite", "--split", "--profile", "--template", "--data", "--backend", "--model",
-		"--reference", "--reference-logs", "--train-split", "--db", "--tag", "--opt",
-		"--seed", "--batch", "--authors",
+	const struct uh_run_cli_opt names[] = {
+		{ "--suite", &o->suite }, { "--split", &o->split }, { "--profile", &o->profile },
+		{ "--template", &o->template_spec }, { "--data", &o->data }, { "--reference", &o->reference },
+		{ "--reference-logs", &o->reference_logs }, { "--train-split", &o->train_split },
+		{ "--authors", NULL },
 	};
-	const char **dst[] = {
-		&o->suite, &o->split, &o->profile, &o->template_spec, &o->data, &o->backend, &o->model,
-		&o->reference, &o->reference_logs, &o->train_split, &o->db, &o->tag,
-	};
+	int rc;
 
 	memset(o, 0, sizeof(*o));
+	uh_run_cli_init(&o->c);
 	o->suite = "tofu";
 	o->split = "forget05";
 	o->profile = "tofu";
 	o->template_spec = "llama2";
-	o->train_split = NULL;
-	o->batch = UH_RUN_DEFAULT_BATCH;
 	o->authors = UH_SYNTH_TOFU_DEFAULT_AUTHORS;
-	*help = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		bool missing = false;
-		size_t k;
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			*help = true;
-			return 0;
-		}
-		if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-			o->quiet = true;
-			continue;
-		}
-		if (!strcmp(a, "--no-cache")) {
-			o->no_cache = true;
-			continue;
-		}
-		if (!strcmp(a, "--cache-read-only")) {
-			o->cache_read_only = true;
-			continue;
-		}
-		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if ((v = opt_value(argc, argv, &i, names[k], &missing)) || missing)
-				break;
-		if (missing) {
-			fprintf(stderr, "uh run: option '%s' needs a value\n", names[k]);
-			return 2;
-		}
-		if (!v) {
-			fprintf(stderr, "uh run: %s '%s'\n", a[0] == '-' ? "unknown option" : "unexpected argument", a);
-			return 2;
-		}
-		if (k < sizeof(dst) / sizeof(dst[0])) {
-			*dst[k] = v;
-		} else if (!strcmp(names[k], "--opt")) {
-			const char *eq = strchr(v, '=');
-
-			if (!eq || eq == v) {
-				fprintf(stderr, "uh run: --opt wants KEY=VALUE, got '%s'\n", v);
-				return 2;
-			}
-			if (o->n_opts == MAX_OPTS) {
-				fprintf(stderr, "uh run: too many --opt (at most %d)\n", MAX_OPTS);
-				return 2;
-			}
-			o->opt_keys[o->n_opts] = strndup(v, (size_t)(eq - v));
-			if (!o->opt_keys[o->n_opts]) {
-				fprintf(stderr, "uh run: out of memory\n");
-				return 3;
-			}
-			o->opt_vals[o->n_opts++] = eq + 1;
-		} else {
-			uint64_t x;
-			bool ok;
-
-			if (!strcmp(names[k], "--seed")) {
-				ok = parse_u64(v, UINT64_MAX >> 1, &x);
-				o->seed = x;
-			} else if (!strcmp(names[k], "--batch")) {
-				ok = parse_u64(v, UH_RUN_MAX_BATCH, &x) && x > 0;
-				o->batch = (size_t)x;
-			} else {
-				ok = parse_u64(v, UH_SYNTH_TOFU_MAX_AUTHORS, &x);
-				o->authors = (int)x;
-			}
-			if (!ok) {
-				fprintf(stderr, "uh run: %s wants %s, got '%s'\n", names[k],
-					!strcmp(names[k], "--batch") ? "an integer 1..65536" :
-					!strcmp(names[k], "--seed") ? "a non-negative integer" :
-					"a multiple of 100 up to 2000", v);
-				return 2;
-			}
-		}
-	}
+	rc = uh_run_cli_parse(&o->c, argc, argv, names, sizeof(names) / sizeof(names[0]), set_number, o);
+	if (rc || o->c.help)
+		return rc;
 	if (strcmp(o->suite, "tofu")) {
 		fprintf(stderr, "uh run: unknown suite '%s' (valid: tofu, muse, hp)\n", o->suite);
 		return 2;
@@ -259,77 +142,22 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 		fprintf(stderr, "uh run: give --reference or --reference-logs, not both\n");
 		return 2;
 	}
-	if (o->backend && o->train_split) {
+	if (o->c.backend && o->train_split) {
 		fprintf(stderr, "uh run: --train-split is for the embedded model (no --backend)\n");
 		return 2;
 	}
 	return 0;
 }
 
-/* The command line, for provenance (arguments with spaces quoted). Caller frees. */
-static char *command_line(int argc, char **argv)
-{
-	size_t n = 1;
-	char *s, *p;
-
-	for (int i = 0; i < argc; i++)
-		n += strlen(argv[i]) + 3;
-	s = p = malloc(n);
-	if (!s)
-		return NULL;
-	for (int i = 0; i < argc; i++) {
-		bool q = strpbrk(argv[i], " \t\n") != NULL;
-
-		p += sprintf(p, "%s%s%s%s", i ? " " : "", q ? "'" : "", argv[i], q ? "'" : "");
-	}
-	return s;
-}
-
 /* ================================================================ data */
-
-static bool is_file(const char *p)
-{
-	struct stat sb;
-
-	return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-static bool is_dir(const char *p)
-{
-	struct stat sb;
-
-	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
 
 /* The files uh_synth_tofu writes: reuse a cached set only when all are there. */
 static const char *const synth_files[] = {
 	"full.json", "forget01.json", "forget05.json", "forget10.json", "retain99.json",
 	"retain95.json", "retain90.json", "forget01_perturbed.json", "forget05_perturbed.json",
 	"forget10_perturbed.json", "retain_perturbed.json", "real_authors.json", "world_facts.json",
-	"real_authors_perturbed.json", "world_facts_perturbed.json",
+	"real_authors_perturbed.json", "world_facts_perturbed.json", NULL,
 };
-
-static bool synth_cached(const char *dir, const char *marker)
-{
-	char path[4200], buf[256];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, UH_SYNTH_MARKER);
-	if (!(f = fopen(path, "rb")))
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if (strcmp(buf, marker))
-		return false;
-	for (size_t i = 0; i < sizeof(synth_files) / sizeof(synth_files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, synth_files[i]);
-		if (!is_file(path))
-			return false;
-	}
-	return true;
-}
 
 /*
  * The synthetic set for (seed, authors) in the cache: $XDG_CACHE_HOME/uh,
@@ -339,25 +167,19 @@ static bool synth_cached(const char *dir, const char *marker)
 static int synth_data(const struct opts *o, const char *db, char *dir, size_t len,
 		      struct uh_err *err)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char marker[256];
+	char name[128], marker[256];
 	int rc;
 
-	if (xdg && *xdg)
-		snprintf(dir, len, "%s/uh/tofu-synth-s%llu-a%d", xdg, (unsigned long long)o->seed, o->authors);
-	else if (home && *home)
-		snprintf(dir, len, "%s/.cache/uh/tofu-synth-s%llu-a%d", home, (unsigned long long)o->seed,
-			 o->authors);
-	else
-		snprintf(dir, len, "%s.cache/tofu-synth-s%llu-a%d", db, (unsigned long long)o->seed, o->authors);
+	snprintf(name, sizeof(name), "tofu-synth-s%llu-a%d", (unsigned long long)o->c.seed, o->authors);
+	uh_run_cli_synth_dir(db, name, dir, len);
 	snprintf(marker, sizeof(marker), "uh synth tofu\nseed %llu\nauthors %d\n",
-		 (unsigned long long)o->seed, o->authors);
-	if (synth_cached(dir, marker))
+		 (unsigned long long)o->c.seed, o->authors);
+	if (uh_run_cli_synth_cached(dir, marker, synth_files))
 		return 0;
-	if (!o->quiet)
+	if (!o->c.quiet)
 		fprintf(stderr, "uh run: writing the synthetic TOFU set (seed %llu, %d authors) to %s\n",
-			(unsigned long long)o->seed, o->authors, dir);
-	rc = uh_synth_tofu(dir, o->seed, o->authors, 0, err);
+			(unsigned long long)o->c.seed, o->authors, dir);
+	rc = uh_synth_tofu(dir, o->c.seed, o->authors, 0, err);
 	if (rc)
 		uh_err_prefix(err, "synthetic data: ");
 	return rc;
@@ -427,14 +249,14 @@ static int train_ngram(const char *data, const char *split, const struct uh_tofu
 
 	*out = NULL;
 	snprintf(path, plen, "%s/%s.json", data, split);
-	if (!is_file(path))
+	if (!uh_run_cli_is_file(path))
 		return uh_err_set(err, UH_EINVAL, "cannot train the embedded model: no '%s' (the train "
 				  "split '%s' must be a {question, answer} file in the data folder)", path, split);
 	rc = add_documents(path, t, &docs, &n, err);
 	n_split = n;
 	for (size_t i = 0; !rc && i < sizeof(background_splits) / sizeof(background_splits[0]); i++) {
 		snprintf(bg, sizeof(bg), "%s/%s.json", data, background_splits[i]);
-		if (is_file(bg))
+		if (uh_run_cli_is_file(bg))
 			rc = add_documents(bg, t, &docs, &n, err);
 	}
 	uh_ngram_opts_memorise(&no);
@@ -490,7 +312,7 @@ static int reference_from_run(struct uh_store *st, const char *arg, struct refer
 	size_t nm = 0;
 	int rc;
 
-	if (!parse_u64(arg, INT64_MAX, &id) || id == 0)
+	if (!uh_run_cli_parse_u64(arg, INT64_MAX, &id) || id == 0)
 		return uh_err_set(err, UH_EINVAL, "--reference wants a run id (a positive integer), got '%s'",
 				  arg);
 	rc = uh_tofu_reference_run(st, (int64_t)id, &r->sample, &r->n, &r->model, err);
@@ -521,8 +343,8 @@ static int reference_from_logs(const char *path, struct reference *r, struct uh_
 	int rc;
 
 	snprintf(probe, sizeof(probe), "%s/TOFU_EVAL.json", path);
-	ou = is_file(probe) || (n >= 10 && !strcmp(path + n - 10, "_EVAL.json"));
-	if (!is_dir(path) && !is_file(path))
+	ou = uh_run_cli_is_file(probe) || (n >= 10 && !strcmp(path + n - 10, "_EVAL.json"));
+	if (!uh_run_cli_is_dir(path) && !uh_run_cli_is_file(path))
 		return uh_err_set(err, UH_EINVAL, "--reference-logs '%s': no such file or folder", path);
 	if (ou) {
 		const struct uh_ou_metric *m;
@@ -580,14 +402,14 @@ static int evaluate(struct ctx *c, struct uh_backend *b, const char *model, cons
 	size_t n = 0;
 	bool is_ref = !strcmp(role, "reference");
 	struct uh_run_tofu_opts ro = {
-		.model = model, .tag = o->tag,
-		.has_seed = true, .seed = (int64_t)o->seed, .batch = o->batch, .quiet = o->quiet,
+		.model = model, .tag = o->c.tag,
+		.has_seed = true, .seed = (int64_t)o->c.seed, .batch = o->c.batch, .quiet = o->c.quiet,
 		.label = role, .command_line = c->cmdline, .cache = c->cache,
 	};
 
 	/* the reference run is tagged as such, after the user's tag if any */
 	if (is_ref) {
-		snprintf(tag, sizeof(tag), "%s%sreference", o->tag ? o->tag : "", o->tag ? " " : "");
+		snprintf(tag, sizeof(tag), "%s%sreference", o->c.tag ? o->c.tag : "", o->c.tag ? " " : "");
 		ro.tag = tag;
 	}
 	keys[n] = "role", vals[n++] = role;
@@ -619,45 +441,6 @@ static void print_result(const struct uh_run_tofu_result *res, const char *model
 	uh_tofu_print_table(stdout, &res->ev, &res->fq, model, split);
 }
 
-/* ================================================================ the request cache */
-
-static void warn_stderr(void *ctx, const char *msg)
-{
-	fprintf(stderr, "uh run: warning: %s\n", msg);
-}
-
-/*
- * *use is b, or b behind the request cache (in *cb) when there is one. cfg
- * is what b was opened with (it joins the cache identity of a backend that
- * has no model id).
- */
-static int through_cache(struct uh_cache *cache, struct uh_backend *b, struct uh_backend *cb,
-			 const struct uh_backend_config *cfg, struct uh_backend **use,
-			 struct uh_err *err)
-{
-	*use = b;
-	if (!cache)
-		return 0;
-	if (uh_cache_backend_wrap(cb, b, cache, cfg, err))
-		return err->code;
-	*use = cb;
-	return 0;
-}
-
-/*
- * The registry reports any failure of a wrapped backend as an i/o error;
- * behind the cache, keep the backend's own code (an impossible answer is
- * UH_EINVAL, exit status 2, with or without the cache).
- */
-static int failure_code(const struct uh_backend *use, int rc, struct uh_err *err)
-{
-	int inner = uh_cache_backend_inner_code(use);
-
-	if (rc == UH_EIO && inner < 0)
-		rc = err->code = inner;
-	return rc;
-}
-
 /* ================================================================ the command */
 
 int uh_cmd_run(int argc, char **argv)
@@ -677,7 +460,7 @@ int uh_cmd_run(int argc, char **argv)
 	char model_name[128], ref_name[128];
 	char **splits = NULL, *cmdline = NULL;
 	const char *db;
-	bool help, found = false, embedded;
+	bool found = false, embedded;
 	int rc;
 
 	uh_err_clear(&err);
@@ -689,34 +472,31 @@ int uh_cmd_run(int argc, char **argv)
 		if (s && (!strcmp(s, "muse") || !strcmp(s, "hp")))
 			return uh_cmd_run_suite(argc, argv);
 	}
-	rc = parse_args(argc, argv, &o, &help);
-	if (help) {
+	rc = parse_args(argc, argv, &o);
+	if (o.c.help) {
 		fputs(usage_text, stdout);
-		opts_release(&o);
+		uh_run_cli_release(&o.c);
 		return 0;
 	}
 	if (rc) {
 		fputs("(uh-run --help for usage)\n", stderr);
-		opts_release(&o);
+		uh_run_cli_release(&o.c);
 		return rc;
 	}
-	embedded = !o.backend;
-	db = uh_store_default_path(o.db);
+	embedded = !o.c.backend;
+	db = uh_store_default_path(o.c.db);
 	if ((rc = uh_tofu_profile_parse(o.profile, &profile, &err)) ||
 	    (rc = uh_tofu_template_parse(o.template_spec, &tpl, &err)))
 		goto fail;
-	if (!(cmdline = command_line(argc, argv))) {
+	if (!(cmdline = uh_run_cli_command_line(argc, argv))) {
 		rc = uh_err_set(&err, UH_ENOMEM, "out of memory");
 		goto fail;
 	}
 
 	/* 1. the data and the split */
 	if (o.data) {
-		if (!is_dir(o.data)) {
-			rc = uh_err_set(&err, UH_EINVAL, "--data '%s' is not a folder", o.data);
+		if ((rc = uh_run_cli_data_dir(o.data, data, sizeof(data), &err)))
 			goto fail;
-		}
-		snprintf(data, sizeof(data), "%s", o.data);
 	} else {
 		if (o.authors < 100 || o.authors % 100) {
 			rc = uh_err_set(&err, UH_EINVAL, "--authors wants a multiple of 100 from 100 to %d, got %d",
@@ -754,12 +534,8 @@ int uh_cmd_run(int argc, char **argv)
 		goto fail;
 	}
 
-	/* the request cache lives in the same file, on its own connection */
-	if (!o.no_cache && strcmp(db, ":memory:")) {
-		if ((rc = uh_cache_open(&cache, db, o.cache_read_only ? UH_CACHE_READONLY : 0, &err)))
-			goto fail;
-		uh_cache_set_warn(cache, warn_stderr, NULL);
-	}
+	if ((rc = uh_run_cli_cache_open(&o.c, db, &cache, &err)))
+		goto fail;
 
 	{
 		struct ctx c = { .o = &o, .st = st, .suite = &suite, .tpl = &tpl, .cmdline = cmdline,
@@ -771,34 +547,34 @@ int uh_cmd_run(int argc, char **argv)
 		if (embedded) {
 			struct uh_ngram *m = NULL;
 
-			if ((rc = train_ngram(data, train_split, &tpl, o.quiet, &m, train_path,
+			if ((rc = train_ngram(data, train_split, &tpl, o.c.quiet, &m, train_path,
 					      sizeof(train_path), &err)))
 				goto fail;
 			if ((rc = uh_backend_wrap(&model_b, uh_ngram_backend(), m, "ngram", 1, &err))) {
 				uh_ngram_free(m);
 				goto fail;
 			}
-			if ((rc = through_cache(cache, &model_b, &model_cb, NULL, &model_use, &err)))
+			if ((rc = uh_run_cli_through_cache(cache, &model_b, &model_cb, NULL, &model_use, &err)))
 				goto fail;
-			snprintf(model_name, sizeof(model_name), "%s", o.model ? o.model : "");
-			if (!o.model)
+			snprintf(model_name, sizeof(model_name), "%s", o.c.model ? o.c.model : "");
+			if (!o.c.model)
 				snprintf(model_name, sizeof(model_name), "ngram:%s", train_split);
 			if (!ref.has) {
-				if ((rc = train_ngram(data, retain, &tpl, o.quiet, &m, ref_train_path,
+				if ((rc = train_ngram(data, retain, &tpl, o.c.quiet, &m, ref_train_path,
 						      sizeof(ref_train_path), &err)))
 					goto fail;
 				if ((rc = uh_backend_wrap(&ref_b, uh_ngram_backend(), m, "ngram", 1, &err))) {
 					uh_ngram_free(m);
 					goto fail;
 				}
-				if ((rc = through_cache(cache, &ref_b, &ref_cb, NULL, &ref_use, &err)))
+				if ((rc = uh_run_cli_through_cache(cache, &ref_b, &ref_cb, NULL, &ref_use, &err)))
 					goto fail;
 				snprintf(ref_name, sizeof(ref_name), "ngram:%s", retain);
 				/* 4a. the reference, stored as its own run */
 				rc = evaluate(&c, ref_use, ref_name, "reference", ref_train_path, retain, NULL,
 					      &ref_res, &err);
 				if (rc) {
-					rc = failure_code(ref_use, rc, &err);
+					rc = uh_run_cli_failure_code(ref_use, rc, &err);
 					goto fail;
 				}
 				ref.has = true;
@@ -816,23 +592,17 @@ int uh_cmd_run(int argc, char **argv)
 				ref.mia_auc = ref_res.mia_auc;
 			}
 		} else {
-			struct uh_backend_config cfg = {
-				.model = o.model, .keys = (const char *const *)o.opt_keys,
-				.values = o.opt_vals, .n = o.n_opts,
-			};
-
-			if ((rc = uh_backend_open(&model_b, o.backend, &cfg, &err)) ||
-			    (rc = through_cache(cache, &model_b, &model_cb, &cfg, &model_use, &err)))
+			if ((rc = uh_run_cli_open_backend(&o.c, cache, &model_b, &model_cb, &model_use, &err)))
 				goto fail;
 			snprintf(model_name, sizeof(model_name), "%s",
-				 o.model ? o.model : uh_backend_model_id(&model_b));
+				 o.c.model ? o.c.model : uh_backend_model_id(&model_b));
 		}
 
 		/* 4b. the model under test */
 		rc = evaluate(&c, model_use, model_name, "model", embedded ? train_path : NULL,
 			      embedded ? train_split : NULL, &ref, &model_res, &err);
 		if (rc) {
-			rc = failure_code(model_use, rc, &err);
+			rc = uh_run_cli_failure_code(model_use, rc, &err);
 			goto fail;
 		}
 	}
@@ -848,13 +618,7 @@ int uh_cmd_run(int argc, char **argv)
 		       ref_res.ev.stats.model_utility);
 	printf("model run %lld (%s, %zu requests, %zu unique, %.2fs)\n", (long long)model_res.run_id,
 	       model_name, model_res.n_requests, model_res.n_unique, model_res.seconds);
-	if (cache)
-		printf("cache: %llu hits, %llu misses%s\n",
-		       (unsigned long long)uh_cache_stats(cache)->hits,
-		       (unsigned long long)uh_cache_stats(cache)->misses,
-		       o.cache_read_only ? " (read-only: none stored)" : "");
-	else
-		printf("cache: off\n");
+	uh_run_cli_print_cache(stdout, cache, o.c.cache_read_only);
 	printf("stored in %s\n", uh_store_path(st));
 	fflush(stdout);
 	rc = 0;
@@ -876,6 +640,6 @@ out:
 	uh_tofu_template_release(&tpl);
 	uh_tofu_splits_free(splits);
 	free(cmdline);
-	opts_release(&o);
+	uh_run_cli_release(&o.c);
 	return uh_exit_status(rc);
 }

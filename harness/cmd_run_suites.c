@@ -6,8 +6,9 @@
  * The flow, top to bottom: options; the data (--data, or the synthetic set
  * for --seed, cached); the model: a backend, or the embedded default (an
  * n-gram model trained here on forget + retain text, and a reference
- * trained on retain text only, evaluated first as its own run); the run;
- * the table.
+ * trained on retain text only, evaluated first as its own run), each
+ * behind the request cache unless --no-cache; the run; the table. What the
+ * TOFU command line shares with this one is in harness/run_cli.h.
  */
 #include "harness/backends/ngram.h"
 #include "harness/backends/registry.h"
@@ -16,6 +17,7 @@
 #include "harness/jsonl.h"
 #include "harness/progress.h"
 #include "harness/run.h"
+#include "harness/run_cli.h"
 #include "harness/run_suites.h"
 #include "results/store.h"
 #include "suites/hp.h"
@@ -29,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char usage_text[] =
 	"usage: uh-run --suite muse --split news|books [options]\n"
@@ -75,147 +76,56 @@ static const char usage_text[] =
 	"  --seed S              seed of the synthetic data (default 0)\n"
 	"  --batch N             requests per backend call (default 64)\n"
 	"  --tag T               free-form tag stored with the run\n"
-	"  --no-cache            accepted for symmetry with tofu (these suites do not\n"
-	"                        use the request cache)\n"
-	"  --quiet               no progress on stderr\n";
-
-#define MAX_OPTS 64
+	UH_RUN_CLI_HELP_FLAGS;
 
 struct opts {
-	const char *suite, *split, *profile, *data, *backend, *model, *reference, *db, *tag;
+	struct uh_run_cli c;  /* --backend, --model, --opt, --db, --tag, --seed, --batch, flags */
+	const char *suite, *split, *profile, *data, *reference;
 	const char *template_name, *ppl_file;
-	char *opt_keys[MAX_OPTS];
-	const char *opt_vals[MAX_OPTS];
-	size_t n_opts;
-	uint64_t seed;
-	size_t batch;
 	int size, prompt_words;
-	bool quiet;
 };
 
-static bool parse_u64(const char *s, uint64_t max, uint64_t *out)
+/* --size and --prompt-words */
+static int set_number(void *ctx, const char *name, const char *v)
 {
-	char *end;
-	unsigned long long v;
+	struct opts *o = ctx;
+	uint64_t x = 0;
+	bool ok;
+	const char *want;
 
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
+	if (!strcmp(name, "--size")) {
+		ok = uh_run_cli_parse_u64(v, UH_SYNTH_MUSE_HP_MAX, &x) && x >= UH_SYNTH_MUSE_HP_MIN;
+		o->size = (int)x;
+		want = "an integer 10..2000";
+	} else {
+		ok = uh_run_cli_parse_u64(v, 100000, &x) && x > 0;
+		o->prompt_words = (int)x;
+		want = "a positive integer";
 	}
-	return argv[++*i];
+	if (!ok) {
+		fprintf(stderr, "uh run: %s wants %s, got '%s'\n", name, want, v);
+		return 2;
+	}
+	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct opts *o, bool *help)
+static int parse_args(int argc, char **argv, struct opts *o)
 {
-	static const char *const names[] = {
-		"--suite", "--split", "--profile", "--data", "--backend", "--model", "--reference",
-		"--db", "--tag", "--template", "--ppl-file", "--opt", "--seed", "--batch", "--size",
-		"--prompt-words",
+	const struct uh_run_cli_opt names[] = {
+		{ "--suite", &o->suite }, { "--split", &o->split }, { "--profile", &o->profile },
+		{ "--data", &o->data }, { "--reference", &o->reference }, { "--template", &o->template_name },
+		{ "--ppl-file", &o->ppl_file }, { "--size", NULL }, { "--prompt-words", NULL },
 	};
-	const char **dst[] = {
-		&o->suite, &o->split, &o->profile, &o->data, &o->backend, &o->model, &o->reference,
-		&o->db, &o->tag, &o->template_name, &o->ppl_file,
-	};
+	int rc;
 
 	memset(o, 0, sizeof(*o));
-	o->batch = UH_RUN_DEFAULT_BATCH;
+	uh_run_cli_init(&o->c);
 	o->size = 100;
 	o->prompt_words = UH_HP_DEFAULT_PROMPT_WORDS;
 	o->template_name = "opt";
-	*help = false;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		bool missing = false;
-		size_t k;
-
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			*help = true;
-			return 0;
-		}
-		if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-			o->quiet = true;
-			continue;
-		}
-		if (!strcmp(a, "--no-cache"))
-			continue;
-		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if ((v = opt_value(argc, argv, &i, names[k], &missing)) || missing)
-				break;
-		if (missing) {
-			fprintf(stderr, "uh run: option '%s' needs a value\n", names[k]);
-			return 2;
-		}
-		if (!v) {
-			fprintf(stderr, "uh run: %s '%s'\n", a[0] == '-' ? "unknown option" : "unexpected argument", a);
-			return 2;
-		}
-		if (k < sizeof(dst) / sizeof(dst[0])) {
-			*dst[k] = v;
-		} else if (!strcmp(names[k], "--opt")) {
-			const char *eq = strchr(v, '=');
-
-			if (!eq || eq == v) {
-				fprintf(stderr, "uh run: --opt wants KEY=VALUE, got '%s'\n", v);
-				return 2;
-			}
-			if (o->n_opts == MAX_OPTS) {
-				fprintf(stderr, "uh run: too many --opt (at most %d)\n", MAX_OPTS);
-				return 2;
-			}
-			if (!(o->opt_keys[o->n_opts] = strndup(v, (size_t)(eq - v)))) {
-				fprintf(stderr, "uh run: out of memory\n");
-				return 3;
-			}
-			o->opt_vals[o->n_opts++] = eq + 1;
-		} else {
-			uint64_t x = 0;
-			bool ok;
-			const char *want;
-
-			if (!strcmp(names[k], "--seed")) {
-				ok = parse_u64(v, UINT64_MAX >> 1, &x);
-				o->seed = x;
-				want = "a non-negative integer";
-			} else if (!strcmp(names[k], "--batch")) {
-				ok = parse_u64(v, UH_RUN_MAX_BATCH, &x) && x > 0;
-				o->batch = (size_t)x;
-				want = "an integer 1..65536";
-			} else if (!strcmp(names[k], "--size")) {
-				ok = parse_u64(v, UH_SYNTH_MUSE_HP_MAX, &x) && x >= UH_SYNTH_MUSE_HP_MIN;
-				o->size = (int)x;
-				want = "an integer 10..2000";
-			} else {
-				ok = parse_u64(v, 100000, &x) && x > 0;
-				o->prompt_words = (int)x;
-				want = "a positive integer";
-			}
-			if (!ok) {
-				fprintf(stderr, "uh run: %s wants %s, got '%s'\n", names[k], want, v);
-				return 2;
-			}
-		}
-	}
+	rc = uh_run_cli_parse(&o->c, argc, argv, names, sizeof(names) / sizeof(names[0]), set_number, o);
+	if (rc || o->c.help)
+		return rc;
 	if (!o->suite || (strcmp(o->suite, "muse") && strcmp(o->suite, "hp"))) {
 		fprintf(stderr, "uh run: this command runs --suite muse or hp, got '%s'\n", o->suite ? o->suite : "");
 		return 2;
@@ -240,76 +150,24 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 	return 0;
 }
 
-static char *command_line(int argc, char **argv)
-{
-	size_t n = 1;
-	char *s, *p;
-
-	for (int i = 0; i < argc; i++)
-		n += strlen(argv[i]) + 3;
-	if (!(s = p = malloc(n)))
-		return NULL;
-	for (int i = 0; i < argc; i++) {
-		bool q = strpbrk(argv[i], " \t\n") != NULL;
-
-		p += sprintf(p, "%s%s%s%s", i ? " " : "", q ? "'" : "", argv[i], q ? "'" : "");
-	}
-	return s;
-}
-
-static bool is_dir(const char *p)
-{
-	struct stat sb;
-
-	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-static bool is_file(const char *p)
-{
-	struct stat sb;
-
-	return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
 /* The cached synthetic set: reused while its marker and every file are there. */
 static int synth_data(const struct opts *o, const char *db, char *dir, size_t len, struct uh_err *err)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	bool muse = !strcmp(o->suite, "muse");
-	const char *const *files = muse ? uh_synth_muse_files() : uh_synth_hp_files();
-	char marker[256], path[4400], buf[256];
-	bool ok = true;
-	FILE *f;
+	char name[128], marker[256];
 	int rc;
 
-	if (xdg && *xdg)
-		snprintf(dir, len, "%s/uh/%s-synth-s%llu-n%d", xdg, o->suite, (unsigned long long)o->seed, o->size);
-	else if (home && *home)
-		snprintf(dir, len, "%s/.cache/uh/%s-synth-s%llu-n%d", home, o->suite,
-			 (unsigned long long)o->seed, o->size);
-	else
-		snprintf(dir, len, "%s.cache/%s-synth-s%llu-n%d", db, o->suite, (unsigned long long)o->seed, o->size);
+	snprintf(name, sizeof(name), "%s-synth-s%llu-n%d", o->suite, (unsigned long long)o->c.seed, o->size);
+	uh_run_cli_synth_dir(db, name, dir, len);
 	snprintf(marker, sizeof(marker), "uh synth %s\nseed %llu\nn %d\n", o->suite,
-		 (unsigned long long)o->seed, o->size);
-	snprintf(path, sizeof(path), "%s/%s", dir, UH_SYNTH_MARKER);
-	if ((f = fopen(path, "rb"))) {
-		size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-
-		fclose(f);
-		buf[n] = '\0';
-		ok = !strcmp(buf, marker);
-		for (size_t i = 0; ok && files[i]; i++) {
-			snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-			ok = is_file(path);
-		}
-		if (ok)
-			return 0;
-	}
-	if (!o->quiet)
+		 (unsigned long long)o->c.seed, o->size);
+	if (uh_run_cli_synth_cached(dir, marker, muse ? uh_synth_muse_files() : uh_synth_hp_files()))
+		return 0;
+	if (!o->c.quiet)
 		fprintf(stderr, "uh run: writing the synthetic %s set (seed %llu, %d %s) to %s\n",
-			muse ? "MUSE" : "HP", (unsigned long long)o->seed, o->size, muse ? "stories" : "passages", dir);
-	rc = muse ? uh_synth_muse(dir, o->seed, o->size, UH_SYNTH_FORCE, err)
-		  : uh_synth_hp(dir, o->seed, o->size, UH_SYNTH_FORCE, err);
+			muse ? "MUSE" : "HP", (unsigned long long)o->c.seed, o->size, muse ? "stories" : "passages", dir);
+	rc = muse ? uh_synth_muse(dir, o->c.seed, o->size, UH_SYNTH_FORCE, err)
+		  : uh_synth_hp(dir, o->c.seed, o->size, UH_SYNTH_FORCE, err);
 	if (rc)
 		uh_err_prefix(err, "synthetic data: ");
 	return rc;
@@ -396,7 +254,7 @@ static int muse_docs(const char *data, const char *name, struct docs *d, struct 
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/raw/%s_qa.json", data, name);
-	if (!is_file(path))
+	if (!uh_run_cli_is_file(path))
 		return 0;
 	if ((rc = slurp(path, &buf, &len, err)))
 		return rc;
@@ -529,7 +387,7 @@ static int reference_auc(struct uh_store *st, const char *arg, const char *profi
 	bool ou = !strcmp(profile, "open-unlearning"), found = false;
 	int rc;
 
-	if (!parse_u64(arg, INT64_MAX, &id) || id == 0)
+	if (!uh_run_cli_parse_u64(arg, INT64_MAX, &id) || id == 0)
 		return uh_err_set(err, UH_EINVAL, "--reference wants a run id (a positive integer), got '%s'", arg);
 	if ((rc = uh_store_run_get(st, (int64_t)id, &row, err)))
 		return rc;
@@ -559,7 +417,9 @@ int uh_cmd_run_suite(int argc, char **argv)
 	struct opts o;
 	struct uh_err err;
 	struct uh_store *st = NULL;
-	struct uh_backend model_b = { 0 }, ref_b = { 0 };
+	struct uh_backend model_b = { 0 }, ref_b = { 0 }, model_cb = { 0 }, ref_cb = { 0 };
+	struct uh_backend *model_use = &model_b, *ref_use = &ref_b;
+	struct uh_cache *cache = NULL;
 	struct uh_muse_suite ms = { 0 };
 	struct uh_hp_suite hs = { 0 };
 	const struct uh_hp_template *tpl = NULL;
@@ -568,13 +428,13 @@ int uh_cmd_run_suite(int argc, char **argv)
 	struct uh_tofu_files fm = { 0 }, fr = { 0 };
 	enum uh_muse_profile mp = UH_MUSE_PROFILE_MUSE;
 	char data[4096], model_name[160], ref_name[160], refdesc[256], *cmdline = NULL, title[512], what[128];
-	bool help, muse, embedded;
+	bool muse, embedded;
 	const char *db;
 	int rc;
 
 	uh_err_clear(&err);
-	rc = parse_args(argc, argv, &o, &help);
-	if (help) {
+	rc = parse_args(argc, argv, &o);
+	if (o.c.help) {
 		fputs(usage_text, stdout);
 		rc = 0;
 		goto done;
@@ -584,9 +444,9 @@ int uh_cmd_run_suite(int argc, char **argv)
 		goto done;
 	}
 	muse = !strcmp(o.suite, "muse");
-	embedded = !o.backend;
-	db = uh_store_default_path(o.db);
-	if (!(cmdline = command_line(argc, argv))) {
+	embedded = !o.c.backend;
+	db = uh_store_default_path(o.c.db);
+	if (!(cmdline = uh_run_cli_command_line(argc, argv))) {
 		rc = uh_err_set(&err, UH_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -597,11 +457,8 @@ int uh_cmd_run_suite(int argc, char **argv)
 
 	/* 1. the data */
 	if (o.data) {
-		if (!is_dir(o.data)) {
-			rc = uh_err_set(&err, UH_EINVAL, "--data '%s' is not a folder", o.data);
+		if ((rc = uh_run_cli_data_dir(o.data, data, sizeof(data), &err)))
 			goto fail;
-		}
-		snprintf(data, sizeof(data), "%s", o.data);
 	} else if ((rc = synth_data(&o, db, data, sizeof(data), &err))) {
 		goto fail;
 	}
@@ -609,13 +466,13 @@ int uh_cmd_run_suite(int argc, char **argv)
 		  : uh_hp_suite_load(&hs, data, o.prompt_words, o.ppl_file, &err);
 	if (rc)
 		goto fail;
-	if ((rc = uh_store_open(&st, db, &err)))
+	if ((rc = uh_store_open(&st, db, &err)) || (rc = uh_run_cli_cache_open(&o.c, db, &cache, &err)))
 		goto fail;
 
 	{
 		struct uh_run_suite_opts ro = {
-			.tag = o.tag, .has_seed = true, .seed = (int64_t)o.seed, .batch = o.batch,
-			.quiet = o.quiet, .command_line = cmdline,
+			.tag = o.c.tag, .has_seed = true, .seed = (int64_t)o.c.seed, .batch = o.c.batch,
+			.quiet = o.c.quiet, .command_line = cmdline, .cache = cache ? uh_cache_stats(cache) : NULL,
 		};
 		const char *keys[3], *vals[3], *files[UH_TOFU_MAX_FILES];
 		char rtag[256];
@@ -637,9 +494,9 @@ int uh_cmd_run_suite(int argc, char **argv)
 			char rawp[4300];
 
 			snprintf(rawp, sizeof(rawp), "%s/raw/forget.json", data);
-			if (muse && !is_file(rawp)) {
+			if (muse && !uh_run_cli_is_file(rawp)) {
 				/* the upstream layout has no raw/: the evaluation texts stand in for the corpora */
-				if (!o.quiet)
+				if (!o.c.quiet)
 					fprintf(stderr, "uh run: no raw/ in '%s': the embedded models train on the "
 						"evaluation files themselves (forget side: verbmem, privleak forget, forget "
 						"QA; both: privleak retain, retain QA)\n", data);
@@ -666,15 +523,17 @@ int uh_cmd_run_suite(int argc, char **argv)
 					goto fail;
 			}
 			if ((rc = train(&dm, muse ? "forget + retain stories and their questions" :
-					"the saga, its train prompts and the retain text", o.quiet, &model_b, &err)) ||
+					"the saga, its train prompts and the retain text", o.c.quiet, &model_b, &err)) ||
 			    (rc = train(&dr, muse ? "retain stories and their questions" : "the retain text",
-					o.quiet, &ref_b, &err)))
+					o.c.quiet, &ref_b, &err)) ||
+			    (rc = uh_run_cli_through_cache(cache, &model_b, &model_cb, NULL, &model_use, &err)) ||
+			    (rc = uh_run_cli_through_cache(cache, &ref_b, &ref_cb, NULL, &ref_use, &err)))
 				goto fail;
-			snprintf(model_name, sizeof(model_name), "%s", o.model ? o.model : muse ? "ngram:forget+retain" :
+			snprintf(model_name, sizeof(model_name), "%s", o.c.model ? o.c.model : muse ? "ngram:forget+retain" :
 				 "ngram:hp+retain");
 			snprintf(ref_name, sizeof(ref_name), "ngram:retain");
 			/* 3a. the reference, its own run */
-			snprintf(rtag, sizeof(rtag), "%s%sreference", o.tag ? o.tag : "", o.tag ? " " : "");
+			snprintf(rtag, sizeof(rtag), "%s%sreference", o.c.tag ? o.c.tag : "", o.c.tag ? " " : "");
 			{
 				struct uh_run_suite_opts rr = ro;
 
@@ -694,10 +553,12 @@ int uh_cmd_run_suite(int argc, char **argv)
 				rr.has_ref_auc = false;
 				rr.ref_self = true;
 				rr.ref_desc = NULL;
-				rc = muse ? uh_run_muse(st, &ref_b, &ms, &rr, &rres, &err)
-					  : uh_run_hp(st, &ref_b, &hs, tpl, &rr, &rres, &err);
-				if (rc)
+				rc = muse ? uh_run_muse(st, ref_use, &ms, &rr, &rres, &err)
+					  : uh_run_hp(st, ref_use, &hs, tpl, &rr, &rres, &err);
+				if (rc) {
+					rc = uh_run_cli_failure_code(ref_use, rc, &err);
 					goto fail;
+				}
 			}
 			if (muse && rres.has_auc && !o.reference) {
 				ro.has_ref_auc = true;
@@ -706,14 +567,9 @@ int uh_cmd_run_suite(int argc, char **argv)
 				ro.ref_desc = refdesc;
 			}
 		} else {
-			struct uh_backend_config cfg = {
-				.model = o.model, .keys = (const char *const *)o.opt_keys, .values = o.opt_vals,
-				.n = o.n_opts,
-			};
-
-			if ((rc = uh_backend_open(&model_b, o.backend, &cfg, &err)))
+			if ((rc = uh_run_cli_open_backend(&o.c, cache, &model_b, &model_cb, &model_use, &err)))
 				goto fail;
-			snprintf(model_name, sizeof(model_name), "%s", o.model ? o.model : uh_backend_model_id(&model_b));
+			snprintf(model_name, sizeof(model_name), "%s", o.c.model ? o.c.model : uh_backend_model_id(&model_b));
 		}
 		/* 3b. the model under test */
 		for (size_t i = 0; i < fm.n; i++)
@@ -728,10 +584,12 @@ int uh_cmd_run_suite(int argc, char **argv)
 		ro.n_extra_files = fm.n;
 		ro.model = model_name;
 		ro.label = "model";
-		rc = muse ? uh_run_muse(st, &model_b, &ms, &ro, &mres, &err)
-			  : uh_run_hp(st, &model_b, &hs, tpl, &ro, &mres, &err);
-		if (rc)
+		rc = muse ? uh_run_muse(st, model_use, &ms, &ro, &mres, &err)
+			  : uh_run_hp(st, model_use, &hs, tpl, &ro, &mres, &err);
+		if (rc) {
+			rc = uh_run_cli_failure_code(model_use, rc, &err);
 			goto fail;
+		}
 	}
 
 	/* 4. the tables */
@@ -750,6 +608,7 @@ int uh_cmd_run_suite(int argc, char **argv)
 	uh_seval_print(stdout, &mres.ev, title);
 	printf("\nmodel run %lld (%s, %zu requests, %zu unique, %.2fs)\n", (long long)mres.run_id, model_name,
 	       mres.n_requests, mres.n_unique, mres.seconds);
+	uh_run_cli_print_cache(stdout, cache, o.c.cache_read_only);
 	printf("stored in %s\n", uh_store_path(st));
 	fflush(stdout);
 	rc = 0;
@@ -760,8 +619,11 @@ out:
 	rc = uh_exit_status(rc);
 	uh_run_suite_result_release(&mres);
 	uh_run_suite_result_release(&rres);
+	uh_backend_close(&model_cb);
+	uh_backend_close(&ref_cb);
 	uh_backend_close(&model_b);
 	uh_backend_close(&ref_b);
+	uh_cache_close(cache);
 	uh_store_close(st);
 	uh_muse_suite_release(&ms);
 	uh_hp_suite_release(&hs);
@@ -771,7 +633,6 @@ out:
 	uh_tofu_files_release(&fr);
 	free(cmdline);
 done:
-	for (size_t i = 0; i < o.n_opts; i++)
-		free(o.opt_keys[i]);
+	uh_run_cli_release(&o.c);
 	return rc;
 }

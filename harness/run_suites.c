@@ -23,15 +23,27 @@ void uh_run_suite_result_release(struct uh_run_suite_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void now_utc(char *buf, size_t len)
+/*
+ * A run begins: res cleared, the time it began in started (the runs row is
+ * written at the end) and the request cache's counters so far, so that the
+ * run's own hits and misses can be told at the end.
+ */
+static void run_begin(const struct uh_run_suite_opts *o, struct uh_run_suite_result *res, char *started,
+		      size_t len)
 {
 	time_t now = time(NULL);
 	struct tm tmv;
 
+	memset(res, 0, sizeof(*res));
 	if (gmtime_r(&now, &tmv))
-		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+		strftime(started, len, "%Y-%m-%dT%H:%M:%SZ", &tmv);
 	else
-		snprintf(buf, len, "unknown");
+		snprintf(started, len, "unknown");
+	if (o->cache) {
+		res->has_cache = true;
+		res->cache_hits = o->cache->hits;
+		res->cache_misses = o->cache->misses;
+	}
 }
 
 /*
@@ -66,7 +78,7 @@ static int store(struct uh_store *st, struct uh_backend *b, const char *suite, c
 		 const char *generation, const struct uh_run_suite_opts *o, size_t batch,
 		 size_t n_batches, struct uh_run_suite_result *res, struct uh_err *err)
 {
-	char counts[96], secs[32], bt[32];
+	char counts[96], secs[32], bt[32], cache[64];
 	const char *keys[40], *values[40];
 	size_t n = 0;
 	struct uh_store_run_info info = {
@@ -79,6 +91,13 @@ static int store(struct uh_store *st, struct uh_backend *b, const char *suite, c
 		 res->n_unique, n_batches);
 	snprintf(secs, sizeof(secs), "%.3f", res->seconds);
 	snprintf(bt, sizeof(bt), "%zu", batch);
+	/* every request of the run has been answered by now, tokenize included */
+	if (o->cache) {
+		res->cache_hits = o->cache->hits - res->cache_hits;
+		res->cache_misses = o->cache->misses - res->cache_misses;
+		snprintf(cache, sizeof(cache), "%llu hits, %llu misses", (unsigned long long)res->cache_hits,
+			 (unsigned long long)res->cache_misses);
+	}
 #define PAIR(k, v) do { keys[n] = (k); values[n] = (v); n++; } while (0)
 	PAIR("backend.name", b->name);
 	PAIR("backend.model_id", uh_backend_model_id(b));
@@ -91,6 +110,8 @@ static int store(struct uh_store *st, struct uh_backend *b, const char *suite, c
 		PAIR("reference", o->ref_desc);
 	if (o->command_line)
 		PAIR("command", o->command_line);
+	if (o->cache)
+		PAIR("request_cache", cache);
 	for (size_t i = 0; i < o->n_prov && n < sizeof(keys) / sizeof(keys[0]); i++)
 		PAIR(o->prov_keys[i], o->prov_values[i]);
 #undef PAIR
@@ -198,8 +219,7 @@ int uh_run_muse(struct uh_store *st, struct uh_backend *b, const struct uh_muse_
 	char started[32];
 	int rc;
 
-	memset(res, 0, sizeof(*res));
-	now_utc(started, sizeof(started));
+	run_begin(o, res, started, sizeof(started));
 	/* 0. the backend must be able to answer every metric, before any request */
 	if ((rc = check_caps(b, "muse", uh_muse_profile_name(p), err)))
 		return rc;
@@ -387,8 +407,7 @@ int uh_run_hp(struct uh_store *st, struct uh_backend *b, const struct uh_hp_suit
 	struct uh_progress pg;
 	int rc;
 
-	memset(res, 0, sizeof(*res));
-	now_utc(started, sizeof(started));
+	run_begin(o, res, started, sizeof(started));
 	if ((rc = check_caps(b, "hp", "flat", err)))
 		return rc;
 	gen = calloc(ng + 1, sizeof(*gen));

@@ -15,6 +15,7 @@
 #include "harness/backends/registry.h"
 #include "harness/err.h"
 #include "harness/suite_store.h"
+#include "results/cache.h"
 #include "results/store.h"
 #include "suites/hp.h"
 #include "suites/muse.h"
@@ -43,6 +44,8 @@ struct uh_run_suite_opts {
 	size_t n_prov;
 	const char *const *extra_files;   /* more files to hash (training data) */
 	size_t n_extra_files;
+	/* the counters of the request cache b answers through (harness/backends/cache.h), or NULL */
+	const struct uh_cache_stats *cache;
 };
 
 struct uh_run_suite_result {
@@ -52,6 +55,8 @@ struct uh_run_suite_result {
 	double auc;                  /* MUSE: the privleak AUC in the profile's orientation */
 	size_t n_requests, n_unique;
 	double seconds;
+	bool has_cache;              /* o->cache was given: */
+	uint64_t cache_hits, cache_misses; /* this run's lookups (tokenize included) */
 };
 
 void uh_run_suite_result_release(struct uh_run_suite_result *r);

@@ -495,6 +495,48 @@ Test(muse, embedded_run_on_a_small_synthetic_set)
 	free(o);
 }
 
+Test(muse, a_second_identical_run_is_all_cache_hits)
+{
+	char *o;
+	unsigned long long hits = 0, misses = 1;
+
+	cr_assert_eq(CALL(uh_cmd_run, "run", "--suite", "muse", "--size", "20", "--db", db, "--quiet"), 0,
+		     "%s", uh_test_slurp(err_path, NULL));
+	o = uh_test_slurp(out_path, NULL);
+	cr_expect(strstr(o, "cache: 0 hits, "), "%s", o);
+	free(o);
+	cr_assert_eq(CALL(uh_cmd_run, "run", "--suite", "muse", "--size", "20", "--db", db, "--quiet"), 0,
+		     "%s", uh_test_slurp(err_path, NULL));
+	o = uh_test_slurp(out_path, NULL);
+	cr_assert_not_null(strstr(o, "cache: "), "%s", o);
+	cr_expect_eq(sscanf(strstr(o, "cache: "), "cache: %llu hits, %llu misses", &hits, &misses), 2, "%s", o);
+	cr_expect_gt(hits, 0);
+	cr_expect_eq(misses, 0, "%s", o);
+	free(o);
+	/* runs 3 (reference) and 4 (model) asked nothing of the models, and stored what 1 and 2 did */
+	cr_expect_eq(count("SELECT count(*) FROM run_provenance WHERE run_id IN (3, 4) AND "
+			   "key = 'request_cache' AND value LIKE '% hits, 0 misses' AND value NOT LIKE '0 hits%'"), 2);
+	cr_expect_geq(count("SELECT count(*) FROM metrics WHERE run_id = 4"), 5);
+	cr_expect_eq(count("SELECT count(*) FROM metrics a JOIN metrics b ON a.name = b.name AND "
+			   "b.run_id = a.run_id + 2 WHERE a.run_id IN (1, 2) AND (a.value IS NOT b.value OR "
+			   "a.ci_lo IS NOT b.ci_lo OR a.ci_hi IS NOT b.ci_hi OR a.n IS NOT b.n)"), 0);
+	cr_expect_eq(count("SELECT count(*) FROM metrics WHERE run_id IN (1, 2)"),
+		     count("SELECT count(*) FROM metrics WHERE run_id IN (3, 4)"));
+	cr_expect_eq(count("SELECT count(*) FROM items a JOIN items b ON a.task = b.task AND a.idx = b.idx AND "
+			   "b.run_id = a.run_id + 2 WHERE a.run_id IN (1, 2) AND (a.generation IS NOT b.generation "
+			   "OR a.values_json IS NOT b.values_json)"), 0);
+
+	/* --no-cache: no cache, same numbers */
+	cr_assert_eq(CALL(uh_cmd_run, "run", "--suite", "muse", "--size", "20", "--db", db, "--quiet",
+			  "--no-cache"), 0);
+	o = uh_test_slurp(out_path, NULL);
+	cr_expect(strstr(o, "cache: off"), "%s", o);
+	free(o);
+	cr_expect_eq(count("SELECT count(*) FROM run_provenance WHERE run_id IN (5, 6) AND key = 'request_cache'"), 0);
+	cr_expect_eq(count("SELECT count(*) FROM metrics a JOIN metrics b ON a.name = b.name AND "
+			   "b.run_id = a.run_id + 4 WHERE a.run_id IN (1, 2) AND a.value IS NOT b.value"), 0);
+}
+
 Test(muse, real_news_data_with_a_backend_and_the_published_auc)
 {
 	/* the null backend answers everything: the numbers are meaningless, the plumbing is not */
