@@ -17,22 +17,16 @@
 #include <string.h>
 
 static char *fx_dir;
-static char fx_db[4200], fx_out[4200], fx_errp[4200];
+static char fx_db[UH_TEST_PATH], fx_out[UH_TEST_PATH], fx_errp[UH_TEST_PATH];
 
 static inline void fx_setup(void)
 {
-	fx_dir = uh_test_tmpdir();
-	snprintf(fx_db, sizeof(fx_db), "%s/uh.db", fx_dir);
-	snprintf(fx_out, sizeof(fx_out), "%s/stdout", fx_dir);
-	snprintf(fx_errp, sizeof(fx_errp), "%s/stderr", fx_dir);
+	fx_dir = uh_test_scratch(fx_db, fx_out, fx_errp);
 }
 
 static inline void fx_teardown(void)
 {
-	char cmd[8500];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx_dir);
-	cr_expect_eq(system(cmd), 0);
+	uh_test_rm_rf(fx_dir);
 	free(fx_dir);
 }
 
@@ -52,23 +46,7 @@ static inline const char *fx_path(const char *name)
  */
 static inline int fx_run(int (*fn)(int, char **), const char *name, const char *const *args)
 {
-	char *argv[64];
-	int argc = 0, rc;
-
-	argv[argc++] = (char *)name;
-	for (size_t i = 0; args[i] && argc < 60; i++)
-		argv[argc++] = (char *)args[i];
-	argv[argc++] = (char *)"--db";
-	argv[argc++] = fx_db;
-	argv[argc] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	cr_assert_not_null(freopen(fx_out, "w", stdout));
-	cr_assert_not_null(freopen(fx_errp, "w", stderr));
-	rc = fn(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	return rc;
+	return uh_test_call(fn, name, args, (const char *const[]){ "--db", fx_db, NULL }, fx_out, fx_errp);
 }
 
 static inline char *fx_stdout(void)

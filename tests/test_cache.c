@@ -39,29 +39,11 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[8500];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
+	uh_test_rm_rf(dir);
 	free(dir);
 }
 
 TestSuite(cache, .init = setup, .fini = teardown);
-
-static long long sql_count(const char *path, const char *sql)
-{
-	sqlite3 *h;
-	sqlite3_stmt *s;
-	long long v = -1;
-
-	cr_assert_eq(sqlite3_open(path, &h), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(h);
-	return v;
-}
 
 static void sql_exec(const char *path, const char *sql)
 {
@@ -613,8 +595,8 @@ Test(cache, two_processes_write_one_database)
 		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d failed (status %d)", w,
 			  status);
 	}
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM request_cache"), 2 * 40 * 25);
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM runs WHERE status = 'complete'"), 2 * 8);
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM request_cache"), 2 * 40 * 25);
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM runs WHERE status = 'complete'"), 2 * 8);
 }
 
 /* ---------------------------------------------------------------- uh run end to end */
@@ -789,11 +771,11 @@ Test(cache_run, killed_run_resumes_without_asking_twice)
 	/* 1. killed after 3 batches: no run, but the answers so far are kept */
 	status = counting_run(db, log1, "--opt", "die_after=3");
 	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %d", status);
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM runs"), 0);
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM items"), 0);
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM runs"), 0);
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM items"), 0);
 	l1 = log_lines(log1, &b1, &n1);
 	cr_assert_gt(n1, 48, "three batches of 16 plus the token counts");
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM request_cache"), (long long)n1);
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM request_cache"), (long long)n1);
 
 	/* 2. the same command again: it finishes, asking only what was not answered */
 	status = counting_run(db, log2, NULL, NULL);
@@ -808,7 +790,7 @@ Test(cache_run, killed_run_resumes_without_asking_twice)
 		cr_expect(strstr(out, want) != NULL, "want '%s' in %s", want, out);
 	}
 	free(out);
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM runs WHERE status = 'complete'"), 1);
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM runs WHERE status = 'complete'"), 1);
 	for (i = 0; i < n2; i++)
 		cr_expect(!in_sorted(l1, n1, l2[i]), "asked twice: %s", l2[i]);
 
@@ -818,7 +800,7 @@ Test(cache_run, killed_run_resumes_without_asking_twice)
 	out = uh_test_slurp(out_path, NULL);
 	cr_expect(strstr(out, "cache: off") != NULL, "%s", out);
 	free(out);
-	cr_expect_eq(sql_count(fresh, "SELECT count(*) FROM request_cache"), 0);
+	cr_expect_eq(uh_test_count(fresh, "SELECT count(*) FROM request_cache"), 0);
 	ln = log_lines(lognc, &bn, &nn);
 	cr_expect_eq(nn, n1 + n2);
 	for (i = 0; i < nn; i++)
@@ -838,7 +820,7 @@ Test(cache_run, killed_run_resumes_without_asking_twice)
 	free(out);
 	l3 = log_lines(log3, &b3, &n3);
 	cr_expect_eq(n3, 0, "a fully cached run sends nothing");
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM run_provenance WHERE run_id = 2 AND "
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM run_provenance WHERE run_id = 2 AND "
 			       "key = 'request_cache' AND value LIKE '% hits, 0 misses'"), 1);
 	free(l1);
 	free(l2);
@@ -887,7 +869,7 @@ Test(cache_run, damage_other_models_and_no_cache_ask_again)
 	free(log_lines(log3, &b, &n));
 	free(b);
 	cr_expect_eq(n, n1);
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM request_cache"), 2 * (long long)n1);
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM request_cache"), 2 * (long long)n1);
 
 	/* --no-cache: everything is sent, nothing stored */
 	status = counting_run(db, log4, "--no-cache", NULL);
@@ -895,8 +877,8 @@ Test(cache_run, damage_other_models_and_no_cache_ask_again)
 	free(log_lines(log4, &b, &n));
 	free(b);
 	cr_expect_eq(n, n1);
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM request_cache"), 2 * (long long)n1);
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM run_provenance WHERE key = 'request_cache'"), 3);
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM request_cache"), 2 * (long long)n1);
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM run_provenance WHERE key = 'request_cache'"), 3);
 	expect_same_run(db, 1, db, 4);
 
 	/* --cache-read-only: hits are used, misses asked and not stored */
@@ -906,7 +888,7 @@ Test(cache_run, damage_other_models_and_no_cache_ask_again)
 	free(log_lines(log4, &b, &n));
 	free(b);
 	cr_expect_eq(n, 2 * n1, "the --no-cache log and this one");
-	cr_expect_eq(sql_count(db, "SELECT count(*) FROM request_cache"), 2 * (long long)n1);
+	cr_expect_eq(uh_test_count(db, "SELECT count(*) FROM request_cache"), 2 * (long long)n1);
 	err = uh_test_slurp(out_path, NULL);
 	cr_expect(strstr(err, "(read-only: none stored)") != NULL, "%s", err);
 	free(err);

@@ -14,88 +14,37 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static char *dir;
-static char db[4200], out_path[4200], err_path[4200];
+static char db[UH_TEST_PATH], out_path[UH_TEST_PATH], err_path[UH_TEST_PATH];
 
 static void setup(void)
 {
-	char cache[4200];
-
-	dir = uh_test_tmpdir();
-	snprintf(db, sizeof(db), "%s/uh.db", dir);
-	snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
-	snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
-	snprintf(cache, sizeof(cache), "%s/cache", dir);
-	setenv("XDG_CACHE_HOME", cache, 1);
+	dir = uh_test_scratch(db, out_path, err_path);
 }
 
 static void teardown(void)
 {
-	char cmd[8500];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
+	uh_test_rm_rf(dir);
 	free(dir);
 }
 
 TestSuite(hp, .init = setup, .fini = teardown);
 
-static int call(const char *const *args)
-{
-	char *argv[64];
-	int argc = 0, rc;
-
-	for (size_t i = 0; args[i]; i++)
-		argv[argc++] = (char *)args[i];
-	argv[argc] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	cr_assert_not_null(freopen(out_path, "w", stdout));
-	cr_assert_not_null(freopen(err_path, "w", stderr));
-	rc = uh_cmd_run(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	return rc;
-}
-
-#define RUN(...) call((const char *const[]){ "run", __VA_ARGS__, NULL })
+#define RUN(...) uh_test_call(uh_cmd_run, "run", (const char *const[]){ __VA_ARGS__, NULL }, NULL, \
+			      out_path, err_path)
 
 static double metric(long long id, const char *name)
 {
-	sqlite3 *h;
-	sqlite3_stmt *s;
-	double v = NAN;
-
-	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(h, "SELECT value FROM metrics WHERE name = ?1 AND run_id = ?2", -1,
-					&s, NULL), SQLITE_OK);
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_double(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(h);
-	return v;
+	return uh_test_metric(db, id, name);
 }
 
 static long long count(const char *sql)
 {
-	sqlite3 *h;
-	sqlite3_stmt *s;
-	long long n = -1;
-
-	if (sqlite3_open(db, &h) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(h, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(h);
-	return n;
+	return uh_test_count(db, sql);
 }
 
 Test(hp, rows_and_bad_rows)

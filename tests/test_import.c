@@ -9,7 +9,6 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,27 +18,16 @@
 /* ---------------------------------------------------------------- fixture */
 
 static char *dir;
-static char db[4200], out_path[4200], err_path[4200];
+static char db[UH_TEST_PATH], out_path[UH_TEST_PATH], err_path[UH_TEST_PATH];
 
 static void setup(void)
 {
-	dir = uh_test_tmpdir();
-	snprintf(db, sizeof(db), "%s/uh.db", dir);
-	snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
-	snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
-}
-
-static void rm_rf(const char *path)
-{
-	char cmd[8500];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
-	cr_expect_eq(system(cmd), 0);
+	dir = uh_test_scratch(db, out_path, err_path);
 }
 
 static void teardown(void)
 {
-	rm_rf(dir);
+	uh_test_rm_rf(dir);
 	free(dir);
 }
 
@@ -55,24 +43,10 @@ static char *shared(const char *rel)
 static int import(const char *a0, const char *a1, const char *a2, const char *a3, const char *a4,
 		  const char *a5)
 {
-	const char *in[] = { a0, a1, a2, a3, a4, a5 };
-	char *argv[16];
-	int argc = 0, rc;
+	const char *const in[] = { a0, a1, a2, a3, a4, a5, NULL };
 
-	argv[argc++] = (char *)"import";
-	for (size_t i = 0; i < 6 && in[i]; i++)
-		argv[argc++] = (char *)in[i];
-	argv[argc++] = (char *)"--db";
-	argv[argc++] = db;
-	argv[argc] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	cr_assert_not_null(freopen(out_path, "w", stdout));
-	cr_assert_not_null(freopen(err_path, "w", stderr));
-	rc = uh_cmd_import(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	return rc;
+	return uh_test_call(uh_cmd_import, "import", in, (const char *const[]){ "--db", db, NULL },
+			    out_path, err_path);
 }
 
 static char *slurp_out(void)
@@ -85,39 +59,15 @@ static char *slurp_err(void)
 	return uh_test_slurp(err_path, NULL);
 }
 
+static long long count(const char *sql)
+{
+	return uh_test_count(db, sql);  /* 0 when there is no database: nothing written */
+}
+
 /* A metric of the newest run; NAN when absent. */
 static double metric(const char *name)
 {
-	sqlite3 *h;
-	sqlite3_stmt *s;
-	double v = NAN;
-
-	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(h, "SELECT value FROM metrics WHERE name = ?1 AND run_id ="
-					   " (SELECT max(id) FROM runs)", -1, &s, NULL), SQLITE_OK);
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_double(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(h);
-	return v;
-}
-
-static long long count(const char *sql)
-{
-	sqlite3 *h;
-	sqlite3_stmt *s;
-	long long v = -1;
-
-	if (access(db, F_OK))
-		return 0;  /* no database at all: nothing written */
-	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-	cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(h);
-	return v;
+	return uh_test_metric(db, count("SELECT max(id) FROM runs"), name);
 }
 
 static void expect_rel(double got, double want, const char *what)

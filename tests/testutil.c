@@ -1,9 +1,12 @@
 #include "tests/testutil.h"
 
 #include <criterion/criterion.h>
+#include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char pathbuf[4096];
 
@@ -77,4 +80,87 @@ char *uh_test_tmpdir(void)
 	snprintf(path, 4096, "%s/uh-test-XXXXXX", t && *t ? t : "/tmp");
 	cr_assert_not_null(mkdtemp(path), "mkdtemp failed");
 	return path;
+}
+
+void uh_test_rm_rf(const char *path)
+{
+	char cmd[8500];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", path);
+	cr_expect_eq(system(cmd), 0);
+}
+
+/* ---------------------------------------------------------------- commands in-process */
+
+char *uh_test_scratch(char *db, char *out, char *err)
+{
+	char *dir = uh_test_tmpdir();
+	char cache[UH_TEST_PATH];
+
+	snprintf(db, UH_TEST_PATH, "%s/uh.db", dir);
+	snprintf(out, UH_TEST_PATH, "%s/stdout", dir);
+	snprintf(err, UH_TEST_PATH, "%s/stderr", dir);
+	snprintf(cache, sizeof(cache), "%s/cache", dir);
+	setenv("XDG_CACHE_HOME", cache, 1);
+	return dir;
+}
+
+int uh_test_call(int (*fn)(int, char **), const char *name, const char *const *args,
+		 const char *const *tail, const char *out, const char *err)
+{
+	const char *const *parts[] = { args, tail };
+	char *argv[64];
+	int argc = 0, rc;
+
+	if (name)
+		argv[argc++] = (char *)name;
+	for (size_t p = 0; p < 2; p++)
+		for (size_t i = 0; parts[p] && parts[p][i]; i++) {
+			cr_assert_lt(argc, 63, "too many arguments");
+			argv[argc++] = (char *)parts[p][i];
+		}
+	argv[argc] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	cr_assert_not_null(freopen(out, "w", stdout));
+	cr_assert_not_null(freopen(err, "w", stderr));
+	rc = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	return rc;
+}
+
+double uh_test_metric(const char *db, long long run_id, const char *name)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	double v = NAN;
+
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(h, "SELECT value FROM metrics WHERE name = ?1 AND run_id = ?2", -1,
+					&s, NULL), SQLITE_OK);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, run_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_double(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
+}
+
+long long uh_test_count(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+	long long v = -1;
+
+	if (access(db, F_OK))
+		return 0;
+	cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+	return v;
 }

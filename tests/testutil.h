@@ -29,4 +29,39 @@ char **uh_test_lines(char *buf, size_t len, size_t *n);
 /* Temporary directory for one test (mkdtemp under $TMPDIR). Caller frees. */
 char *uh_test_tmpdir(void);
 
+/* Remove path and everything below it (rm -rf); expects that to succeed. */
+void uh_test_rm_rf(const char *path);
+
+/* ---------------------------------------------------------------- commands in-process */
+
+/* Size of each path buffer that uh_test_scratch fills. */
+#define UH_TEST_PATH 4200
+
+/*
+ * Scratch space for a test that runs commands in-process: a fresh
+ * temporary directory (returned; the caller removes it with uh_test_rm_rf
+ * and frees it), and in db, out and err (UH_TEST_PATH bytes each) the
+ * paths dir/uh.db, dir/stdout and dir/stderr. Points XDG_CACHE_HOME at
+ * dir/cache so that no test reads or writes the user's cache.
+ */
+char *uh_test_scratch(char *db, char *out, char *err);
+
+/*
+ * Run a command in-process: fn(argc, argv) with argv made of name (left out
+ * when NULL), then args, then tail (each NULL-terminated; tail may be NULL).
+ * stdout and stderr go to the files out and err (replaced). Returns fn's
+ * exit status.
+ */
+int uh_test_call(int (*fn)(int, char **), const char *name, const char *const *args,
+		 const char *const *tail, const char *out, const char *err);
+
+/* Value of metric name of run run_id in the store db; NAN when absent. */
+double uh_test_metric(const char *db, long long run_id, const char *name);
+
+/*
+ * The integer in the first column of the first row of sql on the store db
+ * (-1 when there is no row); 0 when db does not exist (nothing written).
+ */
+long long uh_test_count(const char *db, const char *sql);
+
 #endif
