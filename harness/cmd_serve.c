@@ -19,6 +19,7 @@
 static const char usage[] =
 	"usage: uh serve [--backend NAME|PATH.so] [--opt KEY=VALUE]... [--model NAME]\n"
 	"                [--host ADDR] [--port P] [--threads N] [--max-model-len N]\n"
+	"                [--log-requests FILE] [--stop-after N]\n"
 	"\n"
 	"Serve a uh backend over HTTP with vLLM's OpenAI-compatible API, so that any\n"
 	"OpenAI/vLLM client (lm-eval's local-completions, uh run --backend openai)\n"
@@ -33,9 +34,16 @@ static const char usage[] =
 	"  --port P              TCP port (default 8000; 0 picks a free one, printed at start)\n"
 	"  --threads N           worker threads (default 1)\n"
 	"  --max-model-len N     context length reported to clients (default 131072)\n"
+	"  --log-requests FILE   append one line per answered prompt to FILE: the SHA-256\n"
+	"                        of the prompt and of what decides its answer, so a prompt\n"
+	"                        a client asked twice shows as a repeated line\n"
+	"  --stop-after N        answer N completion requests, then refuse every later one\n"
+	"                        with 503, like a server that went down (for testing how\n"
+	"                        clients retry and resume)\n"
 	"\n"
 	"Endpoints: POST /v1/completions, POST /tokenize, POST /detokenize,\n"
-	"GET /tokenizer_info, GET /v1/models, GET /health. Decoding is greedy only\n"
+	"GET /tokenizer_info, GET /v1/models, GET /stats (requests answered, failed\n"
+	"and refused), GET /health. Decoding is greedy only\n"
 	"(temperature 0); logprobs up to 20; token-id prompts need a backend with\n"
 	"token ids (ngram has them).\n"
 	"\n"
@@ -96,7 +104,8 @@ int uh_cmd_serve(int argc, char **argv)
 		}
 		if (strcmp(a, "--backend") && strcmp(a, "--opt") && strcmp(a, "--model") &&
 		    strcmp(a, "--host") && strcmp(a, "--port") && strcmp(a, "--threads") &&
-		    strcmp(a, "--max-model-len")) {
+		    strcmp(a, "--max-model-len") && strcmp(a, "--log-requests") &&
+		    strcmp(a, "--stop-after")) {
 			fprintf(stderr, "uh serve: unknown option '%s' (see uh serve --help)\n", a);
 			status = 2;
 			goto out;
@@ -113,6 +122,15 @@ int uh_cmd_serve(int argc, char **argv)
 			so.model = v;
 		} else if (!strcmp(a, "--host")) {
 			so.host = v;
+		} else if (!strcmp(a, "--log-requests")) {
+			so.log_requests = v;
+		} else if (!strcmp(a, "--stop-after")) {
+			if (parse_long(v, 1, 1L << 40, &x) < 0) {
+				fprintf(stderr, "uh serve: --stop-after wants a positive integer, got '%s'\n", v);
+				status = 2;
+				goto out;
+			}
+			so.stop_after = x;
 		} else if (!strcmp(a, "--opt")) {
 			const char *eq = strchr(v, '=');
 

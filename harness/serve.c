@@ -14,8 +14,10 @@
 #include "harness/serve.h"
 #include "harness/backends/ngram.h"
 #include "harness/backends/null.h"
+#include "harness/sha256.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <microhttpd.h>
@@ -45,7 +47,12 @@ struct uh_server {
 	int64_t max_model_len;
 	struct MHD_Daemon *d;
 	unsigned long long seq;       /* completion ids */
-	pthread_mutex_t seq_lock;
+	pthread_mutex_t seq_lock;     /* also guards the counters and the log below */
+
+	/* GET /stats: /v1/completions requests taken (answered or failed) and refused */
+	unsigned long long taken, answered, prompts, refused;
+	unsigned long long stop_after; /* 0: no limit */
+	FILE *log;                    /* --log-requests, or NULL */
 };
 
 void uh_serve_opts_init(struct uh_serve_opts *o)
@@ -96,6 +103,7 @@ static const char *error_type(int status)
 	case 404: return "NotFoundError";
 	case 405: return "MethodNotAllowed";
 	case 413: return "RequestEntityTooLarge";
+	case 503: return "ServiceUnavailableError";
 	default: return "InternalServerError";
 	}
 }
@@ -841,6 +849,7 @@ static void write_top(struct uh_server *s, struct sb *b, const struct prompt *p,
 	const char *keys[UH_SERVE_MAX_LOGPROBS + 2];
 	size_t nk = 0;
 	double v = fmax(p->lp[i - 1], -9999.0); /* vLLM's clamp */
+	double best = v;                        /* the largest value written */
 
 	sb_put(b, "{", 1);
 	sb_str(b, tok);
@@ -864,6 +873,22 @@ static void write_top(struct uh_server *s, struct sb *b, const struct prompt *p,
 		sb_str(b, alt);
 		sb_put(b, ":", 1);
 		sb_num(b, fmax(p->top_lps[(i - 1) * k + j], -9999.0));
+		best = fmax(best, fmax(p->top_lps[(i - 1) * k + j], -9999.0));
+	}
+	if (p->top_ids && k > 0 && !p->greedy[i - 1] && !(best > v)) {
+		/*
+		 * The model's greedy choice is another token, but no value above
+		 * says so: its key collapsed into the actual token's (the specials
+		 * all read ""), it ties with the actual token and wins on the lower
+		 * id, or the actual token is <unk>, which greedy decoding never
+		 * picks. A value above the actual one tells a client comparing
+		 * values what the model decided.
+		 */
+		double top = fmax(p->top_lps[(i - 1) * k], -9999.0);
+		double ub = top > v ? top : nextafter(v, 0.0);
+
+		sb_lit(b, ",\"" UH_SERVE_ARGMAX_KEY "\":");
+		sb_num(b, ub);
 	}
 	if (!p->top_ids && k > 0 && !p->greedy[i - 1]) {
 		/* no distribution: an upper bound of the argmax's log-probability, log(1 - p) */
@@ -1076,6 +1101,73 @@ fail:
 }
 
 
+/* ---- the request counters and the request log */
+
+/* Count one /v1/completions request, or refuse it (503) past stop_after. */
+static int take_request(struct uh_server *s, struct rerr *e)
+{
+	int ok;
+
+	pthread_mutex_lock(&s->seq_lock);
+	ok = !s->stop_after || s->taken < s->stop_after;
+	if (ok)
+		s->taken++;
+	else
+		s->refused++;
+	pthread_mutex_unlock(&s->seq_lock);
+	if (ok)
+		return 0;
+	return fail(e, 503, "this server answers no more completions (it stopped after %llu requests: uh serve --stop-after)",
+		    s->stop_after);
+}
+
+/*
+ * The request log's line for one prompt: the hex SHA-256 of what decides
+ * its answer (echo, max_tokens, logprobs, the stop strings, then the ids or
+ * the text, as the client sent them), so a prompt asked again in the same
+ * way gives the same line.
+ */
+static void prompt_digest(const struct creq *q, const struct prompt *p, char hex[65])
+{
+	struct uh_sha256 h;
+	unsigned char d[32];
+	char tmp[128];
+	int n;
+
+	uh_sha256_init(&h);
+	n = snprintf(tmp, sizeof(tmp), "echo=%d max_tokens=%ld logprobs=%ld stop=%zu\n", q->echo,
+		     q->max_tokens, q->logprobs, q->n_stop);
+	uh_sha256_update(&h, tmp, (size_t)n);
+	for (size_t k = 0; k < q->n_stop; k++) /* with the NUL, so the list reads one way only */
+		uh_sha256_update(&h, q->stop[k], strlen(q->stop[k]) + 1);
+	if (p->has_ids) {
+		uh_sha256_update(&h, "ids:", 4);
+		for (size_t i = 0; i < p->n_ids; i++) {
+			n = snprintf(tmp, sizeof(tmp), "%ld,", (long)p->ids[i]);
+			uh_sha256_update(&h, tmp, (size_t)n);
+		}
+	} else {
+		uh_sha256_update(&h, "text:", 5);
+		uh_sha256_update(&h, p->text, strlen(p->text));
+	}
+	uh_sha256_final(&h, d);
+	uh_sha256_hex(d, hex);
+}
+
+/* A request was answered: count it and log its prompts (before the answer is sent). */
+static void note_answered(struct uh_server *s, const char (*dig)[65], size_t np)
+{
+	pthread_mutex_lock(&s->seq_lock);
+	s->answered++;
+	s->prompts += np;
+	if (s->log && dig) {
+		for (size_t i = 0; i < np; i++)
+			fprintf(s->log, "%s\n", dig[i]);
+		fflush(s->log);
+	}
+	pthread_mutex_unlock(&s->seq_lock);
+}
+
 static int do_completions(struct uh_server *s, const cJSON *root, struct uh_serve_reply *r,
 			  struct rerr *e)
 {
@@ -1085,12 +1177,21 @@ static int do_completions(struct uh_server *s, const cJSON *root, struct uh_serv
 	struct uh_err err;
 	int32_t eos = -1;
 	int rc = -1, want_lp;
+	char (*dig)[65] = NULL;
 
 	uh_err_clear(&err);
-	if (check_model(s, root, e) < 0 || read_creq(root, &q, e) < 0 ||
+	if (take_request(s, e) < 0 || check_model(s, root, e) < 0 || read_creq(root, &q, e) < 0 ||
 	    read_prompts(s, root, &ps, &np, e) < 0)
 		goto out;
 	want_lp = q.logprobs >= 0;
+	if (s->log) { /* the prompts as sent: text prompts get their ids below */
+		if (!(dig = malloc(np * sizeof(*dig)))) {
+			fail(e, 500, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < np; i++)
+			prompt_digest(&q, &ps[i], dig[i]);
+	}
 
 	/* the prompt's text and, when logprobs are asked for, its ids */
 	for (size_t i = 0; i < np; i++) {
@@ -1126,11 +1227,13 @@ static int do_completions(struct uh_server *s, const cJSON *root, struct uh_serv
 	if (!(r->body = completion_body(s, ps, np, &q, &r->len, e)))
 		goto out;
 	r->status = 200;
+	note_answered(s, (const char (*)[65])dig, np);
 	rc = 0;
 out:
 	for (size_t i = 0; i < np; i++)
 		prompt_release(&ps[i]);
 	free(ps);
+	free(dig);
 	return rc;
 }
 
@@ -1245,6 +1348,28 @@ static int do_tokenizer_info(struct uh_server *s, struct uh_serve_reply *r, stru
 	return reply_json(r, 200, out);
 }
 
+/* GET /stats: what the server has done with /v1/completions so far. */
+static int do_stats(struct uh_server *s, struct uh_serve_reply *r, struct rerr *e)
+{
+	unsigned long long answered, prompts, refused, failed;
+	cJSON *out = cJSON_CreateObject();
+
+	pthread_mutex_lock(&s->seq_lock);
+	answered = s->answered;
+	prompts = s->prompts;
+	refused = s->refused;
+	failed = s->taken - s->answered;
+	pthread_mutex_unlock(&s->seq_lock);
+	if (!out || !cJSON_AddNumberToObject(out, "completions_answered", (double)answered) ||
+	    !cJSON_AddNumberToObject(out, "prompts_answered", (double)prompts) ||
+	    !cJSON_AddNumberToObject(out, "completions_failed", (double)failed) ||
+	    !cJSON_AddNumberToObject(out, "completions_refused", (double)refused)) {
+		cJSON_Delete(out);
+		return fail(e, 500, "out of memory");
+	}
+	return reply_json(r, 200, out);
+}
+
 static int do_models(struct uh_server *s, struct uh_serve_reply *r, struct rerr *e)
 {
 	cJSON *out = cJSON_CreateObject(), *data, *m;
@@ -1284,6 +1409,10 @@ int uh_serve_handle(struct uh_server *s, const char *method, const char *path, c
 		if (!get)
 			goto not_allowed;
 		rc = do_models(s, r, &e);
+	} else if (IS("/stats")) {
+		if (!get)
+			goto not_allowed;
+		rc = do_stats(s, r, &e);
 	} else if (IS("/tokenizer_info")) {
 		if (!get)
 			goto not_allowed;
@@ -1303,7 +1432,7 @@ int uh_serve_handle(struct uh_server *s, const char *method, const char *path, c
 			rc = do_detokenize(s, root, r, &e);
 		cJSON_Delete(root);
 	} else {
-		fail(&e, 404, "no such endpoint: %s %.*s (served: POST /v1/completions, POST /tokenize, POST /detokenize, GET /tokenizer_info, GET /v1/models, GET /health)",
+		fail(&e, 404, "no such endpoint: %s %.*s (served: POST /v1/completions, POST /tokenize, POST /detokenize, GET /tokenizer_info, GET /v1/models, GET /stats, GET /health)",
 		     method, (int)(plen > 200 ? 200 : plen), path);
 		goto error;
 	}
@@ -1464,6 +1593,8 @@ int uh_serve_new(struct uh_backend *b, const struct uh_serve_opts *o, struct uh_
 		return uh_err_set(err, UH_EINVAL, "threads must be in [1, 1024], got %u", o->threads);
 	if (o->max_model_len < 0)
 		return uh_err_set(err, UH_EINVAL, "max_model_len must be positive");
+	if (o->stop_after < 0)
+		return uh_err_set(err, UH_EINVAL, "stop_after must be >= 0, got %lld", o->stop_after);
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return uh_err_set(err, UH_ENOMEM, "out of memory");
@@ -1478,6 +1609,7 @@ int uh_serve_new(struct uh_backend *b, const struct uh_serve_opts *o, struct uh_
 	if (b->api == uh_ngram_backend() && b->state)
 		s->ngram = b->state;
 	s->serialise = b->api != uh_ngram_backend() && b->api != uh_null_backend();
+	s->stop_after = (unsigned long long)o->stop_after;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->seq_lock, NULL);
 	*out = s;
@@ -1485,6 +1617,14 @@ int uh_serve_new(struct uh_backend *b, const struct uh_serve_opts *o, struct uh_
 		uh_serve_free(s);
 		*out = NULL;
 		return uh_err_set(err, UH_ENOMEM, "out of memory");
+	}
+	if (o->log_requests && !(s->log = fopen(o->log_requests, "a"))) {
+		int rc = uh_err_set(err, UH_EIO, "cannot open the request log '%s' for appending: %s",
+				    o->log_requests, strerror(errno));
+
+		uh_serve_free(s);
+		*out = NULL;
+		return rc;
 	}
 	return 0;
 }
@@ -1556,6 +1696,8 @@ void uh_serve_free(struct uh_server *s)
 		MHD_stop_daemon(s->d);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->seq_lock);
+	if (s->log)
+		fclose(s->log);
 	free(s->model);
 	free(s->host);
 	free(s);

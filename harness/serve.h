@@ -6,7 +6,18 @@
  * Endpoints: POST /v1/completions (string, [string], [int] or [[int]]
  * prompts; echo, logprobs <= 20, max_tokens, stop; greedy only), POST
  * /tokenize, POST /detokenize, GET /tokenizer_info, GET /v1/models, GET
- * /health. Errors use the OpenAI shape {"error":{"message","type","code"}}.
+ * /stats, GET /health. Errors use the OpenAI shape
+ * {"error":{"message","type","code"}}.
+ *
+ * GET /stats counts /v1/completions requests: {"completions_answered",
+ * "prompts_answered", "completions_failed" (4xx/5xx), "completions_refused"
+ * (past stop_after)}. With log_requests, every answered request appends one
+ * line per prompt to that file before the answer goes out: the hex SHA-256
+ * of the prompt as sent (ids or text) and of the fields that decide its
+ * answer (echo, max_tokens, logprobs, stop), so a client that asks the same
+ * thing twice shows up as a repeated line. stop_after N answers the first N
+ * completion requests and refuses every later one with 503, as a server
+ * that went down would: it lets tests kill a client at a known point.
  *
  * Scoring. The echoed prompt's token_logprobs come from the backend's own
  * scores: position i > 0 is log p(id_i | id_0..i-1) and position 0 is null
@@ -15,7 +26,12 @@
  * the ids after it are scored from the start of the text, exactly as the
  * backend's score("", continuation) scores them. Prompts of ids are decoded
  * to text for generation. For the built-in ngram backend top_logprobs hold the real top-k
- * of its next-token distribution (plus the actual token). Other backends
+ * of its next-token distribution (plus the actual token); when the model's
+ * greedy choice is another token but no value there is above the actual
+ * one (a tie the lower id wins, a key that collapsed into the actual
+ * token's, or an actual <unk>), one more entry keyed UH_SERVE_ARGMAX_KEY
+ * holds a value above it, so `token_logprob == max(values)` is exactly the
+ * model's own greedy flag. Other backends
  * have no distribution in the ABI: the dict holds the actual token, and when
  * the backend says it is not the greedy choice, one more entry keyed
  * UH_SERVE_ARGMAX_KEY whose value, log(1 - p), is an upper bound of the
@@ -48,6 +64,8 @@ struct uh_serve_opts {
 	unsigned threads;       /* worker threads; 0 or 1: one */
 	size_t max_body;        /* bytes; 0: UH_SERVE_MAX_BODY */
 	int64_t max_model_len;  /* reported by /tokenize and /v1/models; 0: 131072 */
+	const char *log_requests; /* file to append prompt digests to (see above); NULL: none */
+	long long stop_after;   /* > 0: answer that many completion requests, then 503; 0: no limit */
 };
 
 /* Fill o with the defaults above. */
@@ -57,7 +75,8 @@ struct uh_server; /* opaque */
 
 /*
  * A server over b (borrowed), not yet listening. o NULL: defaults. *out is
- * the caller's, released with uh_serve_free. Returns 0 or UH_EINVAL/UH_ENOMEM.
+ * the caller's, released with uh_serve_free. Returns 0 or UH_EINVAL/UH_ENOMEM,
+ * or UH_EIO when the request log cannot be opened.
  */
 int uh_serve_new(struct uh_backend *b, const struct uh_serve_opts *o, struct uh_server **out,
 		 struct uh_err *err);

@@ -551,6 +551,48 @@ static void oa_free_score(void *state, struct uh_score_res *res, size_t n)
 	}
 }
 
+/*
+ * lm-eval's _encode_pair: the whitespace at the end of a context moves to
+ * the front of the continuation before either is tokenized ("Answer: " +
+ * "Paris" is scored as "Answer:" + " Paris", the way tokenizers that glue
+ * spaces to the next word saw it in training). The in-process ngram backend
+ * heals contexts the same way, with the same six ASCII whitespace bytes
+ * (Python's rstrip() also strips \x1c-\x1f and Unicode spaces; prompts
+ * end in ' ' or '\n'). Returns the length of s's trailing whitespace.
+ */
+static size_t trailing_space(const char *s)
+{
+	size_t n = strlen(s), k = 0;
+
+	while (k < n && strchr(" \t\n\r\v\f", s[n - 1 - k]))
+		k++;
+	return k;
+}
+
+/* The (context, continuation) to tokenize for r: borrowed, or healed copies in *own (freed by the caller). */
+static int split_pair(const struct uh_score_req *r, const char **ctx, const char **cont, char *own[2])
+{
+	size_t ws = trailing_space(r->context), a = strlen(r->context), c = strlen(r->continuation);
+
+	own[0] = own[1] = NULL;
+	*ctx = r->context;
+	*cont = r->continuation;
+	if (!ws)
+		return 0;
+	if (!(own[0] = malloc(a - ws + 1)) || !(own[1] = malloc(ws + c + 1))) {
+		free(own[0]);
+		own[0] = NULL;
+		return -1;
+	}
+	memcpy(own[0], r->context, a - ws);
+	own[0][a - ws] = '\0';
+	memcpy(own[1], r->context + a - ws, ws);
+	memcpy(own[1] + ws, r->continuation, c + 1);
+	*ctx = own[0];
+	*cont = own[1];
+	return 0;
+}
+
 static size_t utf8_chars(const char *s)
 {
 	size_t n = 0;
@@ -795,6 +837,7 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 	struct uh_http_req *q = NULL;
 	struct uh_http_buf *bodies = NULL;
 	struct uh_http_jdoc doc = { 0 };
+	char **healed = NULL; /* token mode: the healed (context, continuation) of each request */
 	size_t n_it = 0, nq = 0, bsz, *from = NULL;
 	int rc = 0;
 
@@ -805,12 +848,15 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 	if (st->tok_mode) {
 		size_t *ci = malloc((2 * n + 1) * sizeof(*ci));
 
-		if (!ci || strset_init(&set, 2 * n) < 0) {
+		healed = calloc(2 * n + 1, sizeof(*healed));
+		if (!ci || !healed || strset_init(&set, 2 * n) < 0) {
 			free(ci);
 			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
 			goto out;
 		}
 		for (size_t i = 0; i < n; i++) {
+			const char *c, *a;
+
 			if ((reqs[i].flags & UH_SCORE_EOS) && st->eos < 0) {
 				free(ci);
 				rc = uh_err_set(err, UH_EINVAL,
@@ -818,8 +864,13 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 						i);
 				goto out;
 			}
-			ci[2 * i] = strset_add(&set, reqs[i].context);
-			ci[2 * i + 1] = strset_add(&set, reqs[i].continuation);
+			if (split_pair(&reqs[i], &c, &a, &healed[2 * i]) < 0) {
+				free(ci);
+				rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+				goto out;
+			}
+			ci[2 * i] = strset_add(&set, c);
+			ci[2 * i + 1] = strset_add(&set, a);
 		}
 		tok = calloc(set.n ? set.n : 1, sizeof(*tok));
 		if (!tok) {
@@ -863,18 +914,22 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 		free(ci);
 	} else {
 		for (size_t i = 0; i < n; i++) {
+			size_t ws;
+
 			if (reqs[i].flags & UH_SCORE_EOS) {
 				rc = uh_err_set(err, UH_EINVAL,
 						"score request %zu wants the EOS scored, which needs the server's /tokenize (tokenize=no or the probe failed)",
 						i);
 				goto out;
 			}
-			if (!reqs[i].continuation[0]) {
+			/* the context's trailing whitespace counts with the continuation, as in token mode */
+			ws = trailing_space(reqs[i].context);
+			if (!reqs[i].continuation[0] && !ws) {
 				res[i].is_greedy = 1;
 				continue;
 			}
 			it[n_it].req = i;
-			it[n_it++].ctx_chars = utf8_chars(reqs[i].context);
+			it[n_it++].ctx_chars = utf8_chars(reqs[i].context) - ws;
 		}
 	}
 
@@ -932,6 +987,9 @@ out:
 		free(tok[i].v);
 	uh_http_jdoc_release(&doc);
 	strset_release(&set);
+	for (size_t i = 0; healed && i < 2 * n; i++)
+		free(healed[i]);
+	free(healed);
 	free(tok);
 	free(it);
 	free(q);

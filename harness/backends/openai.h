@@ -22,7 +22,10 @@
  *   backoff, backoff_cap  retry backoff base and ceiling in seconds (0.25, 8)
  *   max_response largest response body in bytes (default 64 MiB)
  *
- * Scoring with token ids (preferred): context and continuation are
+ * Scoring with token ids (preferred): as lm-eval's _encode_pair, the
+ * context's trailing whitespace (' ', \t, \n, \r, \v, \f) moves to the
+ * front of the continuation ("Answer: " + "Paris" is "Answer:" + " Paris"),
+ * then context and continuation are
  * tokenized separately without special tokens, the prompt is
  * ids(context) + ids(continuation) (+ eos), sent with max_tokens 0, echo and
  * logprobs 1, and the continuation is token_logprobs[len(ids(context)):],
@@ -30,7 +33,8 @@
  * largest value of its top_logprobs. An empty context is prefixed with the
  * eos id, as lm-eval does. Without /tokenize, prompts are strings and the
  * continuation starts at the first token whose text_offset reaches the
- * context's length in characters (lm-eval's gguf split): the server's
+ * length in characters of the context without its trailing whitespace
+ * (lm-eval's gguf split, with the whitespace moved as above): the server's
  * per-token text need not match the prompt, so a token straddling the
  * boundary counts as context; prefer a server with /tokenize. Token ids
  * of strings seen before come from a cache (32 MiB, oldest out first), so
