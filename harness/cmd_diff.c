@@ -10,6 +10,7 @@
  * and the sign-flip permutation p-value (report/diff.h); then the items
  * whose value moved most, with the question and both generations.
  */
+#include "harness/cli.h"
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "report/diff.h"
@@ -209,9 +210,7 @@ int uh_cmd_diff(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 0;
 		}
-		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if ((v = uh_select_opt(argc, argv, &i, names[k], &missing)) || missing)
-				break;
+		v = uh_cli_opt_among(argc, argv, &i, names, sizeof(names) / sizeof(names[0]), &k, &missing);
 		if (missing) {
 			fprintf(stderr, "uh diff: option '%s' needs a value\n", names[k]);
 			goto usage;

@@ -10,6 +10,7 @@
  * when one fails, 2 on usage and data errors (unknown metric, missing run,
  * malformed rule), 3 on environment failures.
  */
+#include "harness/cli.h"
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "report/atomic.h"
@@ -234,9 +235,7 @@ int uh_cmd_gate(int argc, char **argv)
 			status = 0;
 			goto out;
 		}
-		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if ((v = uh_select_opt(argc, argv, &i, names[k], &missing)) || missing)
-				break;
+		v = uh_cli_opt_among(argc, argv, &i, names, sizeof(names) / sizeof(names[0]), &k, &missing);
 		if (missing || !v) {
 			if (missing)
 				fprintf(stderr, "uh gate: option '%s' needs a value\n", names[k]);

@@ -13,6 +13,7 @@
  * and the transaction rolls back on any later failure, so a failed import
  * leaves no run behind.
  */
+#include "harness/cli.h"
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "harness/muse_import.h"
@@ -23,14 +24,12 @@
 #include "results/store.h"
 #include "suites/tofu_logs.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char usage_text[] =
 	"usage: uh import tofu-logs PATH [--reference PATH|RUN] [--db FILE] [--tag T] [--model NAME]\n"
@@ -69,20 +68,6 @@ static const char usage_text[] =
 
 /* ================================================================ small helpers */
 
-static bool is_dir(const char *p)
-{
-	struct stat sb;
-
-	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-static bool is_file(const char *p)
-{
-	struct stat sb;
-
-	return stat(p, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
 /* The name of the log: the directory's name, or the file's directory's. Caller frees. */
 static char *log_name(const char *path)
 {
@@ -95,7 +80,7 @@ static char *log_name(const char *path)
 	memcpy(p, path, n + 1);
 	while (n > 1 && p[n - 1] == '/')
 		p[--n] = '\0';
-	if (!is_dir(p)) {
+	if (!uh_cli_is_dir(p)) {
 		slash = strrchr(p, '/');
 		if (slash && slash != p)
 			*slash = '\0';
@@ -228,25 +213,6 @@ struct opts {
 	const char *path, *reference, *db, *tag, *model;
 };
 
-/* "--name value" or "--name=value": the value, advancing *i; NULL when argv[*i] is not --name. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 {
 	static const char *const names[] = { "--reference", "--db", "--tag", "--model" };
@@ -263,9 +229,7 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 			*help = true;
 			return 0;
 		}
-		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if ((v = opt_value(argc, argv, &i, names[k], &missing)) || missing)
-				break;
+		v = uh_cli_opt_among(argc, argv, &i, names, sizeof(names) / sizeof(names[0]), &k, &missing);
 		if (missing) {
 			fprintf(stderr, "uh import: option '%s' needs a value\n", names[k]);
 			return 2;
@@ -313,16 +277,11 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 /* A reference that is not an existing path but a positive integer is a run id. */
 static bool parse_run_id(const char *s, int64_t *id)
 {
-	char *end;
-	long long v;
+	uint64_t v;
 
-	if (!*s || *s == '-' || *s == '+')
+	if (!uh_cli_parse_u64(s, INT64_MAX, &v) || v == 0)
 		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || *end || v <= 0)
-		return false;
-	*id = v;
+	*id = (int64_t)v;
 	return true;
 }
 
@@ -366,7 +325,7 @@ int uh_cmd_import(int argc, char **argv)
 
 	/* 2. the reference: logs of the same format, or a run in the store */
 	if (o.reference) {
-		if (!is_dir(o.reference) && !is_file(o.reference)) {
+		if (!uh_cli_is_dir(o.reference) && !uh_cli_is_file(o.reference)) {
 			if (!parse_run_id(o.reference, &ref_id)) {
 				rc = uh_err_set(&err, UH_EINVAL,
 						"reference '%s' is neither a log path nor a run id", o.reference);

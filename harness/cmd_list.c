@@ -4,6 +4,7 @@
  * stored runs, newest first, with their headline metrics. Two queries (runs, then their metrics joined on the
  * metrics primary key), whatever the number of runs.
  */
+#include "harness/cli.h"
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "report/select.h"
@@ -145,9 +146,7 @@ int uh_cmd_list(int argc, char **argv)
 			what = true;
 			continue;
 		}
-		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if ((v = uh_select_opt(argc, argv, &i, names[k], &missing)) || missing)
-				break;
+		v = uh_cli_opt_among(argc, argv, &i, names, sizeof(names) / sizeof(names[0]), &k, &missing);
 		if (missing || !v) {
 			if (missing)
 				fprintf(stderr, "uh list: option '%s' needs a value\n", names[k]);

@@ -7,6 +7,7 @@
  * render it into -o FILE through a temporary file renamed into place, or to
  * stdout.
  */
+#include "harness/cli.h"
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "report/atomic.h"
@@ -99,9 +100,7 @@ static int parse_args(int argc, char **argv, struct opts *o, bool *help)
 			o->explain = true;
 			continue;
 		}
-		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if ((v = uh_select_opt(argc, argv, &i, names[k], &missing)) || missing)
-				break;
+		v = uh_cli_opt_among(argc, argv, &i, names, sizeof(names) / sizeof(names[0]), &k, &missing);
 		if (missing) {
 			fprintf(stderr, "uh report: option '%s' needs a value\n", names[k]);
 			return 2;

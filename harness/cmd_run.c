@@ -12,6 +12,7 @@
  */
 #include "harness/backends/ngram.h"
 #include "harness/backends/registry.h"
+#include "harness/cli.h"
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "harness/progress.h"
@@ -106,7 +107,7 @@ static int set_number(void *ctx, const char *name, const char *v)
 	struct opts *o = ctx;
 	uint64_t x;
 
-	if (!uh_run_cli_parse_u64(v, UH_SYNTH_TOFU_MAX_AUTHORS, &x)) {
+	if (!uh_cli_parse_u64(v, UH_SYNTH_TOFU_MAX_AUTHORS, &x)) {
 		fprintf(stderr, "uh run: %s wants a multiple of 100 up to 2000, got '%s'\n", name, v);
 		return 2;
 	}
@@ -249,14 +250,14 @@ static int train_ngram(const char *data, const char *split, const struct uh_tofu
 
 	*out = NULL;
 	snprintf(path, plen, "%s/%s.json", data, split);
-	if (!uh_run_cli_is_file(path))
+	if (!uh_cli_is_file(path))
 		return uh_err_set(err, UH_EINVAL, "cannot train the embedded model: no '%s' (the train "
 				  "split '%s' must be a {question, answer} file in the data folder)", path, split);
 	rc = add_documents(path, t, &docs, &n, err);
 	n_split = n;
 	for (size_t i = 0; !rc && i < sizeof(background_splits) / sizeof(background_splits[0]); i++) {
 		snprintf(bg, sizeof(bg), "%s/%s.json", data, background_splits[i]);
-		if (uh_run_cli_is_file(bg))
+		if (uh_cli_is_file(bg))
 			rc = add_documents(bg, t, &docs, &n, err);
 	}
 	uh_ngram_opts_memorise(&no);
@@ -312,7 +313,7 @@ static int reference_from_run(struct uh_store *st, const char *arg, struct refer
 	size_t nm = 0;
 	int rc;
 
-	if (!uh_run_cli_parse_u64(arg, INT64_MAX, &id) || id == 0)
+	if (!uh_cli_parse_u64(arg, INT64_MAX, &id) || id == 0)
 		return uh_err_set(err, UH_EINVAL, "--reference wants a run id (a positive integer), got '%s'",
 				  arg);
 	rc = uh_tofu_reference_run(st, (int64_t)id, &r->sample, &r->n, &r->model, err);
@@ -343,8 +344,8 @@ static int reference_from_logs(const char *path, struct reference *r, struct uh_
 	int rc;
 
 	snprintf(probe, sizeof(probe), "%s/TOFU_EVAL.json", path);
-	ou = uh_run_cli_is_file(probe) || (n >= 10 && !strcmp(path + n - 10, "_EVAL.json"));
-	if (!uh_run_cli_is_dir(path) && !uh_run_cli_is_file(path))
+	ou = uh_cli_is_file(probe) || (n >= 10 && !strcmp(path + n - 10, "_EVAL.json"));
+	if (!uh_cli_is_dir(path) && !uh_cli_is_file(path))
 		return uh_err_set(err, UH_EINVAL, "--reference-logs '%s': no such file or folder", path);
 	if (ou) {
 		const struct uh_ou_metric *m;

@@ -12,6 +12,7 @@
  */
 #include "harness/backends/ngram.h"
 #include "harness/backends/registry.h"
+#include "harness/cli.h"
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "harness/jsonl.h"
@@ -94,11 +95,11 @@ static int set_number(void *ctx, const char *name, const char *v)
 	const char *want;
 
 	if (!strcmp(name, "--size")) {
-		ok = uh_run_cli_parse_u64(v, UH_SYNTH_MUSE_HP_MAX, &x) && x >= UH_SYNTH_MUSE_HP_MIN;
+		ok = uh_cli_parse_u64(v, UH_SYNTH_MUSE_HP_MAX, &x) && x >= UH_SYNTH_MUSE_HP_MIN;
 		o->size = (int)x;
 		want = "an integer 10..2000";
 	} else {
-		ok = uh_run_cli_parse_u64(v, 100000, &x) && x > 0;
+		ok = uh_cli_parse_u64(v, 100000, &x) && x > 0;
 		o->prompt_words = (int)x;
 		want = "a positive integer";
 	}
@@ -254,7 +255,7 @@ static int muse_docs(const char *data, const char *name, struct docs *d, struct 
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/raw/%s_qa.json", data, name);
-	if (!uh_run_cli_is_file(path))
+	if (!uh_cli_is_file(path))
 		return 0;
 	if ((rc = slurp(path, &buf, &len, err)))
 		return rc;
@@ -387,7 +388,7 @@ static int reference_auc(struct uh_store *st, const char *arg, const char *profi
 	bool ou = !strcmp(profile, "open-unlearning"), found = false;
 	int rc;
 
-	if (!uh_run_cli_parse_u64(arg, INT64_MAX, &id) || id == 0)
+	if (!uh_cli_parse_u64(arg, INT64_MAX, &id) || id == 0)
 		return uh_err_set(err, UH_EINVAL, "--reference wants a run id (a positive integer), got '%s'", arg);
 	if ((rc = uh_store_run_get(st, (int64_t)id, &row, err)))
 		return rc;
@@ -494,7 +495,7 @@ int uh_cmd_run_suite(int argc, char **argv)
 			char rawp[4300];
 
 			snprintf(rawp, sizeof(rawp), "%s/raw/forget.json", data);
-			if (muse && !uh_run_cli_is_file(rawp)) {
+			if (muse && !uh_cli_is_file(rawp)) {
 				/* the upstream layout has no raw/: the evaluation texts stand in for the corpora */
 				if (!o.c.quiet)
 					fprintf(stderr, "uh run: no raw/ in '%s': the embedded models train on the "

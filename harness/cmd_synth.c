@@ -4,6 +4,7 @@
  * Layouts: TOFU (suites/synth_tofu.h), MUSE and Harry Potter
  * (suites/synth_muse_hp.h).
  */
+#include "harness/cli.h"
 #include "harness/cmds.h"
 #include "harness/err.h"
 #include "suites/synth_muse_hp.h"
@@ -40,39 +41,6 @@ static void usage(FILE *f)
 		UH_SYNTH_TOFU_MAX_AUTHORS, UH_SYNTH_TOFU_DEFAULT_AUTHORS);
 }
 
-/* Value of "--opt VALUE" or "--opt=VALUE" at argv[*i]; NULL if argv[*i] is not opt. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt, int *missing)
-{
-	size_t n = strlen(opt);
-
-	if (strncmp(argv[*i], opt, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-static int parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = (uint64_t)v;
-	return 0;
-}
-
 static int parse_int(const char *s, int *out)
 {
 	char *end;
@@ -88,35 +56,45 @@ static int parse_int(const char *s, int *out)
 	return 0;
 }
 
-/* `uh synth muse|hp --out DIR [--seed S] [--size N] [--force]` */
-static int synth_muse_hp(const char *kind, int argc, char **argv)
+/* What `uh synth KIND` was asked: --out, --seed, --force and the size (--authors or --size). */
+struct synth_args {
+	const char *out;
+	uint64_t seed;
+	int size;
+	unsigned flags;
+	bool help;
+};
+
+/*
+ * Parse argv[2..argc) of `uh synth kind` into a; size_opt names its size
+ * option. Returns 0, or 2 after printing why; after an unknown option the
+ * usage follows when usage_on_unknown (as `uh synth tofu` always did).
+ * With --help, a->help is set and parsing stops there.
+ */
+static int parse_synth_args(const char *kind, const char *size_opt, bool usage_on_unknown, int argc,
+			    char **argv, struct synth_args *a)
 {
-	const char *out = NULL, *v;
-	uint64_t seed = 0;
-	int size = 100;
-	unsigned flags = 0;
-	struct uh_err err;
-	int rc;
+	const char *v;
 
 	for (int i = 2; i < argc; i++) {
-		int missing = 0;
+		bool missing = false;
 
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
+			a->help = true;
 			return 0;
 		}
 		if (!strcmp(argv[i], "--force")) {
-			flags |= UH_SYNTH_FORCE;
-		} else if ((v = opt_value(argc, argv, &i, "--out", &missing))) {
-			out = v;
-		} else if ((v = opt_value(argc, argv, &i, "--seed", &missing))) {
-			if (parse_u64(v, &seed) != 0) {
+			a->flags |= UH_SYNTH_FORCE;
+		} else if ((v = uh_cli_opt_value(argc, argv, &i, "--out", &missing))) {
+			a->out = v;
+		} else if ((v = uh_cli_opt_value(argc, argv, &i, "--seed", &missing))) {
+			if (!uh_cli_parse_u64(v, UINT64_MAX, &a->seed)) {
 				fprintf(stderr, "uh synth %s: --seed must be an unsigned 64-bit integer, got '%s'\n", kind, v);
 				return 2;
 			}
-		} else if ((v = opt_value(argc, argv, &i, "--size", &missing))) {
-			if (parse_int(v, &size) != 0) {
-				fprintf(stderr, "uh synth %s: --size must be an integer, got '%s'\n", kind, v);
+		} else if ((v = uh_cli_opt_value(argc, argv, &i, size_opt, &missing))) {
+			if (parse_int(v, &a->size) != 0) {
+				fprintf(stderr, "uh synth %s: %s must be an integer, got '%s'\n", kind, size_opt, v);
 				return 2;
 			}
 		} else if (missing) {
@@ -124,32 +102,49 @@ static int synth_muse_hp(const char *kind, int argc, char **argv)
 			return 2;
 		} else {
 			fprintf(stderr, "uh synth %s: unknown option '%s'\n", kind, argv[i]);
+			if (usage_on_unknown)
+				usage(stderr);
 			return 2;
 		}
 	}
-	if (!out || !*out) {
+	if (!a->out || !*a->out) {
 		fprintf(stderr, "uh synth %s: --out DIR is required\n", kind);
 		return 2;
 	}
-	rc = !strcmp(kind, "muse") ? uh_synth_muse(out, seed, size, flags, &err)
-				   : uh_synth_hp(out, seed, size, flags, &err);
+	return 0;
+}
+
+/* `uh synth muse|hp --out DIR [--seed S] [--size N] [--force]` */
+static int synth_muse_hp(const char *kind, int argc, char **argv)
+{
+	struct synth_args a = { .size = 100 };
+	struct uh_err err;
+	int rc;
+
+	rc = parse_synth_args(kind, "--size", false, argc, argv, &a);
+	if (a.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	rc = !strcmp(kind, "muse") ? uh_synth_muse(a.out, a.seed, a.size, a.flags, &err)
+				   : uh_synth_hp(a.out, a.seed, a.size, a.flags, &err);
 	if (rc != 0) {
 		fprintf(stderr, "uh synth %s: %s\n", kind, err.msg);
 		return uh_exit_status(rc);
 	}
 	printf("uh synth %s: wrote %s to %s (%d %s, seed %" PRIu64 ")\n", kind,
 	       !strcmp(kind, "muse") ? "verbmem/, knowmem/, privleak/ and raw/" : "the hp_*_qa_*.jsonl files, "
-	       "hp.jsonl, retain.jsonl and heldout.txt", out, size, !strcmp(kind, "muse") ? "stories" : "passages",
-	       seed);
+	       "hp.jsonl, retain.jsonl and heldout.txt", a.out, a.size, !strcmp(kind, "muse") ? "stories" : "passages",
+	       a.seed);
 	return 0;
 }
 
 int uh_cmd_synth(int argc, char **argv)
 {
-	const char *kind, *out = NULL, *v;
-	uint64_t seed = 0;
-	int authors = UH_SYNTH_TOFU_DEFAULT_AUTHORS;
-	unsigned flags = 0;
+	struct synth_args a = { .size = UH_SYNTH_TOFU_DEFAULT_AUTHORS };
+	const char *kind;
 	struct uh_err err;
 	int rc;
 
@@ -169,47 +164,19 @@ int uh_cmd_synth(int argc, char **argv)
 		fprintf(stderr, "uh synth: unknown kind '%s' (available: tofu, muse, hp)\n", kind);
 		return 2;
 	}
-
-	for (int i = 2; i < argc; i++) {
-		int missing = 0;
-
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return 0;
-		}
-		if (!strcmp(argv[i], "--force")) {
-			flags |= UH_SYNTH_FORCE;
-		} else if ((v = opt_value(argc, argv, &i, "--out", &missing))) {
-			out = v;
-		} else if ((v = opt_value(argc, argv, &i, "--seed", &missing))) {
-			if (parse_u64(v, &seed) != 0) {
-				fprintf(stderr, "uh synth tofu: --seed must be an unsigned 64-bit integer, got '%s'\n", v);
-				return 2;
-			}
-		} else if ((v = opt_value(argc, argv, &i, "--authors", &missing))) {
-			if (parse_int(v, &authors) != 0) {
-				fprintf(stderr, "uh synth tofu: --authors must be an integer, got '%s'\n", v);
-				return 2;
-			}
-		} else if (missing) {
-			fprintf(stderr, "uh synth tofu: option '%s' needs a value\n", argv[i]);
-			return 2;
-		} else {
-			fprintf(stderr, "uh synth tofu: unknown option '%s'\n", argv[i]);
-			usage(stderr);
-			return 2;
-		}
+	rc = parse_synth_args(kind, "--authors", true, argc, argv, &a);
+	if (a.help) {
+		usage(stdout);
+		return 0;
 	}
-	if (!out || !*out) {
-		fprintf(stderr, "uh synth tofu: --out DIR is required\n");
-		return 2;
-	}
-	rc = uh_synth_tofu(out, seed, authors, flags, &err);
+	if (rc)
+		return rc;
+	rc = uh_synth_tofu(a.out, a.seed, a.size, a.flags, &err);
 	if (rc != 0) {
 		fprintf(stderr, "uh synth tofu: %s\n", err.msg);
 		return uh_exit_status(rc);
 	}
-	printf("uh synth tofu: wrote 15 files to %s (%d authors, %d QA rows, seed %" PRIu64 ")\n", out, authors,
-	       authors * UH_SYNTH_TOFU_QA_PER_AUTHOR, seed);
+	printf("uh synth tofu: wrote 15 files to %s (%d authors, %d QA rows, seed %" PRIu64 ")\n", a.out, a.size,
+	       a.size * UH_SYNTH_TOFU_QA_PER_AUTHOR, a.seed);
 	return 0;
 }

@@ -5,13 +5,12 @@
 #include "harness/run_cli.h"
 
 #include "harness/backends/cache.h"
+#include "harness/cli.h"
 #include "harness/run.h"
 #include "suites/synth_tofu.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* ================================================================ options */
 
@@ -26,40 +25,6 @@ void uh_run_cli_release(struct uh_run_cli *c)
 	for (size_t i = 0; i < c->n_opts; i++)
 		free(c->opt_keys[i]);
 	c->n_opts = 0;
-}
-
-bool uh_run_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-' || *s == '+')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* "--name value" or "--name=value": the value, advancing *i; NULL when argv[*i] is not --name. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
 }
 
 /* --opt KEY=VALUE: the key copied, the value borrowed. Returns an exit status. */
@@ -99,13 +64,13 @@ static int set_common(struct uh_run_cli *c, const char *name, const char *v)
 	else if (!strcmp(name, "--opt"))
 		return add_opt(c, v);
 	else if (!strcmp(name, "--seed")) {
-		if (!uh_run_cli_parse_u64(v, UINT64_MAX >> 1, &x)) {
+		if (!uh_cli_parse_u64(v, UINT64_MAX >> 1, &x)) {
 			fprintf(stderr, "uh run: --seed wants a non-negative integer, got '%s'\n", v);
 			return 2;
 		}
 		c->seed = x;
 	} else {
-		if (!uh_run_cli_parse_u64(v, UH_RUN_MAX_BATCH, &x) || x == 0) {
+		if (!uh_cli_parse_u64(v, UH_RUN_MAX_BATCH, &x) || x == 0) {
 			fprintf(stderr, "uh run: --batch wants an integer 1..65536, got '%s'\n", v);
 			return 2;
 		}
@@ -147,7 +112,7 @@ static int next(struct uh_run_cli *c, int argc, char **argv, int *i, const struc
 	}
 	for (k = 0; k < n_common + n; k++) {
 		name = k < n_common ? common_names[k] : opts[k - n_common].name;
-		if ((v = opt_value(argc, argv, i, name, &missing)) || missing)
+		if ((v = uh_cli_opt_value(argc, argv, i, name, &missing)) || missing)
 			break;
 	}
 	if (missing) {
@@ -197,23 +162,9 @@ char *uh_run_cli_command_line(int argc, char **argv)
 
 /* ================================================================ data */
 
-bool uh_run_cli_is_dir(const char *path)
-{
-	struct stat sb;
-
-	return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-bool uh_run_cli_is_file(const char *path)
-{
-	struct stat sb;
-
-	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
 int uh_run_cli_data_dir(const char *dir, char *data, size_t len, struct uh_err *err)
 {
-	if (!uh_run_cli_is_dir(dir))
+	if (!uh_cli_is_dir(dir))
 		return uh_err_set(err, UH_EINVAL, "--data '%s' is not a folder", dir);
 	snprintf(data, len, "%s", dir);
 	return 0;
@@ -247,7 +198,7 @@ bool uh_run_cli_synth_cached(const char *dir, const char *marker, const char *co
 		return false;
 	for (size_t i = 0; files[i]; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		if (!uh_run_cli_is_file(path))
+		if (!uh_cli_is_file(path))
 			return false;
 	}
 	return true;

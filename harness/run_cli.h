@@ -51,9 +51,6 @@ void uh_run_cli_init(struct uh_run_cli *c);
 /* Free the --opt keys (c may be reused after uh_run_cli_init). */
 void uh_run_cli_release(struct uh_run_cli *c);
 
-/* A decimal integer 0..max, nothing else (no sign, no spaces). */
-bool uh_run_cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
-
 /* One of a command's own valued options: its value is stored in *str, or, with str NULL, handed to the callback. */
 struct uh_run_cli_opt {
 	const char *name;  /* "--split" */
@@ -72,9 +69,6 @@ int uh_run_cli_parse(struct uh_run_cli *c, int argc, char **argv, const struct u
 
 /* The command line, for provenance (arguments with spaces quoted). Caller frees; NULL: no memory. */
 char *uh_run_cli_command_line(int argc, char **argv);
-
-bool uh_run_cli_is_dir(const char *path);
-bool uh_run_cli_is_file(const char *path);
 
 /* --data DIR: DIR copied into data, or UH_EINVAL when it is not a folder. */
 int uh_run_cli_data_dir(const char *dir, char *data, size_t len, struct uh_err *err);

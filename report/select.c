@@ -1,19 +1,14 @@
 #include "report/select.h"
 
-#include <errno.h>
-#include <stdlib.h>
+#include "harness/cli.h"
+
 #include <string.h>
 
 bool uh_select_parse_count(const char *s, size_t max, size_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
+	if (!s || !uh_cli_parse_u64(s, max, &v))
 		return false;
 	*out = (size_t)v;
 	return true;
@@ -60,23 +55,4 @@ int uh_select_run(struct uh_store *st, const char *spec, int64_t *id, struct uh_
 	*id = rows[0].id;
 	uh_store_run_rows_free(rows, n);
 	return 0;
-}
-
-const char *uh_select_opt(int argc, char **argv, int *i, const char *name, bool *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-
-	*missing = false;
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=' && name[1] == '-')
-		return a + n + 1;
-	if (a[n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
 }

@@ -1,8 +1,8 @@
 /*
  * select.h - choosing a run from the command line: `42`, `latest`,
  * `tag:T` (the newest run whose tag words include T) or `model:M` (the
- * newest run of model M), and parsing the options of `uh gate`, `uh diff`,
- * `uh report` and `uh list`.
+ * newest run of model M), and the counts the options of `uh gate`,
+ * `uh diff`, `uh report` and `uh list` take (their values: harness/cli.h).
  */
 #ifndef UH_REPORT_SELECT_H
 #define UH_REPORT_SELECT_H
@@ -26,12 +26,5 @@ int uh_select_run(struct uh_store *st, const char *spec, int64_t *id, struct uh_
  * false when s is not one or exceeds max.
  */
 bool uh_select_parse_count(const char *s, size_t max, size_t *out);
-
-/*
- * Option helper for the report commands: when argv[*i] is "--name VALUE"
- * or "--name=VALUE", return VALUE (advancing *i past it); NULL otherwise,
- * with *missing set when the option is there but its value is not.
- */
-const char *uh_select_opt(int argc, char **argv, int *i, const char *name, bool *missing);
 
 #endif
