@@ -252,6 +252,23 @@ out:
 	return rc;
 }
 
+int uh_run_requests_shown(struct uh_backend *b, const struct uh_score_req *score, size_t n_score,
+			  const struct uh_gen_req *gen, size_t n_gen, size_t batch, const char *label,
+			  bool quiet, struct uh_run_answers *out, double *seconds, struct uh_err *err)
+{
+	struct uh_progress pg;
+	double t0 = uh_progress_now();
+	int rc;
+
+	uh_progress_start(&pg, stderr, label, 0, quiet);
+	rc = uh_run_requests(b, score, n_score, gen, n_gen, batch, &pg, out, err);
+	if (rc)
+		return rc;
+	uh_progress_end(&pg);
+	*seconds = uh_progress_now() - t0;
+	return 0;
+}
+
 /* ================================================================ a TOFU run */
 
 void uh_run_tofu_result_release(struct uh_run_tofu_result *res)
@@ -410,10 +427,8 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 	struct uh_tofu_requests rq;
 	struct uh_run_answers ans = { 0 };
 	struct uh_tofu_extras ex = { 0 };
-	struct uh_progress pg;
 	bool ou = s->profile == UH_TOFU_PROFILE_OU;
 	const char *model = o->model ? o->model : uh_backend_model_id(b);
-	double t0;
 	int rc;
 
 	char started[32];
@@ -442,13 +457,10 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 		goto out;
 
 	/* 2. answers: unique requests through the backend, in batches */
-	t0 = uh_progress_now();
-	uh_progress_start(&pg, stderr, o->label ? o->label : "tofu", 0, o->quiet);
-	rc = uh_run_requests(b, rq.score, rq.n_score, rq.gen, rq.n_gen, o->batch, &pg, &ans, err);
+	rc = uh_run_requests_shown(b, rq.score, rq.n_score, rq.gen, rq.n_gen, o->batch,
+				   o->label ? o->label : "tofu", o->quiet, &ans, &res->seconds, err);
 	if (rc)
 		goto out;
-	uh_progress_end(&pg);
-	res->seconds = uh_progress_now() - t0;
 	res->n_requests = rq.n_score + rq.n_gen;
 	res->n_unique = ans.n_unique_score + ans.n_unique_gen;
 	if (o->cache) {

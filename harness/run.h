@@ -63,6 +63,15 @@ int uh_run_requests(struct uh_backend *b, const struct uh_score_req *score, size
 		    struct uh_progress *pg, struct uh_run_answers *out, struct uh_err *err);
 void uh_run_answers_release(struct uh_run_answers *a);
 
+/*
+ * uh_run_requests as a suite runs it: with a progress line on stderr named
+ * label (none when quiet), and *seconds the time the requests took. out
+ * belongs to the caller as above.
+ */
+int uh_run_requests_shown(struct uh_backend *b, const struct uh_score_req *score, size_t n_score,
+			  const struct uh_gen_req *gen, size_t n_gen, size_t batch, const char *label,
+			  bool quiet, struct uh_run_answers *out, double *seconds, struct uh_err *err);
+
 /* ---------------------------------------------------------------- TOFU */
 
 struct uh_run_tofu_opts {

@@ -4,7 +4,6 @@
  */
 #include "harness/run_suites.h"
 
-#include "harness/progress.h"
 #include "harness/run.h"
 #include "harness/version.h"
 #include "metrics/bootstrap.h"
@@ -212,10 +211,9 @@ int uh_run_muse(struct uh_store *st, struct uh_backend *b, const struct uh_muse_
 	const char *model = o->model ? o->model : uh_backend_model_id(b);
 	struct uh_muse_requests rq = { 0 };
 	struct uh_run_answers ans = { 0 };
-	struct uh_progress pg;
 	size_t nv = s->verbmem.n, nf = s->forget_qa.n, nr = s->retain_qa.n;
 	size_t npf = s->pl_forget.n, npr = s->pl_retain.n, nph = s->pl_holdout.n;
-	double *vm = NULL, *kf = NULL, *kr = NULL, *mk = NULL, t0;
+	double *vm = NULL, *kf = NULL, *kr = NULL, *mk = NULL;
 	char started[32];
 	int rc;
 
@@ -226,13 +224,10 @@ int uh_run_muse(struct uh_store *st, struct uh_backend *b, const struct uh_muse_
 	/* 1. requests, 2. answers */
 	if ((rc = uh_muse_requests_build(s, &rq, err)))
 		return rc;
-	t0 = uh_progress_now();
-	uh_progress_start(&pg, stderr, o->label ? o->label : "muse", 0, o->quiet);
-	rc = uh_run_requests(b, rq.score, rq.n_score, rq.gen, rq.n_gen, o->batch, &pg, &ans, err);
+	rc = uh_run_requests_shown(b, rq.score, rq.n_score, rq.gen, rq.n_gen, o->batch,
+				   o->label ? o->label : "muse", o->quiet, &ans, &res->seconds, err);
 	if (rc)
 		goto out;
-	uh_progress_end(&pg);
-	res->seconds = uh_progress_now() - t0;
 	res->n_requests = rq.n_score + rq.n_gen;
 	res->n_unique = ans.n_unique_score + ans.n_unique_gen;
 
@@ -401,10 +396,9 @@ int uh_run_hp(struct uh_store *st, struct uh_backend *b, const struct uh_hp_suit
 	struct uh_gen_req *gen = NULL;
 	struct uh_score_req *sc = NULL;
 	char **prompts = NULL, **refs = NULL, split[32], started[32];
-	double *bleu = NULL, *rl = NULL, *ll = NULL, t0;
+	double *bleu = NULL, *rl = NULL, *ll = NULL;
 	size_t *words = NULL, *bytes = NULL;
 	struct uh_run_answers ans = { 0 };
-	struct uh_progress pg;
 	int rc;
 
 	run_begin(o, res, started, sizeof(started));
@@ -449,13 +443,10 @@ int uh_run_hp(struct uh_store *st, struct uh_backend *b, const struct uh_hp_suit
 	if (rc)
 		goto out;
 	/* 2. answers */
-	t0 = uh_progress_now();
-	uh_progress_start(&pg, stderr, o->label ? o->label : "hp", 0, o->quiet);
-	rc = uh_run_requests(b, sc, nd, gen, ng, o->batch, &pg, &ans, err);
+	rc = uh_run_requests_shown(b, sc, nd, gen, ng, o->batch, o->label ? o->label : "hp",
+				   o->quiet, &ans, &res->seconds, err);
 	if (rc)
 		goto out;
-	uh_progress_end(&pg);
-	res->seconds = uh_progress_now() - t0;
 	res->n_requests = ng + nd;
 	res->n_unique = ans.n_unique_score + ans.n_unique_gen;
 
