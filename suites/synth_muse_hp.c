@@ -9,18 +9,15 @@
  */
 #include "suites/synth_muse_hp.h"
 
+#include "suites/synth_files.h"
 #include "suites/synth_tofu.h"
 #include "suites/wordlists.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ================================================================ PRNG, strings */
 
@@ -128,76 +125,11 @@ static void sb_json(struct sb *b, const char *s)
 
 /* ================================================================ files */
 
-static int mkdir_p(const char *dir, struct uh_err *err)
-{
-	char p[4096];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(p))
-		return uh_err_set(err, UH_EINVAL, "bad output folder '%s'", dir);
-	memcpy(p, dir, n + 1);
-	for (size_t i = 1; i <= n; i++) {
-		if (p[i] != '/' && p[i] != '\0')
-			continue;
-		p[i] = '\0';
-		if (mkdir(p, 0777) != 0 && errno != EEXIST)
-			return uh_err_set(err, UH_EIO, "cannot create '%s': %s", p, strerror(errno));
-		if (i < n)
-			p[i] = '/';
-	}
-	return 0;
-}
-
-/* A non-empty folder must carry the marker of an earlier synth run. */
-static int check_dir(const char *dir, bool force, struct uh_err *err)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool empty = true, marked = false;
-
-	if (!d)
-		return uh_err_set(err, UH_EIO, "cannot open '%s': %s", dir, strerror(errno));
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		empty = false;
-		if (!strcmp(e->d_name, UH_SYNTH_MARKER))
-			marked = true;
-	}
-	closedir(d);
-	if (!empty && !marked && !force)
-		return uh_err_set(err, UH_EINVAL, "'%s' is not empty and was not written by uh synth (no %s); "
-				  "pass --force to write into it anyway", dir, UH_SYNTH_MARKER);
-	return 0;
-}
-
 static int write_atomic(const char *dir, const char *name, const struct sb *b, struct uh_err *err)
 {
-	char path[4200], tmp[4300], sub[4200];
-	const char *slash = strrchr(name, '/');
-	FILE *f;
-	int rc = 0;
-
 	if (b->oom)
 		return uh_err_set(err, UH_ENOMEM, "out of memory");
-	if (slash) {
-		snprintf(sub, sizeof(sub), "%s/%.*s", dir, (int)(slash - name), name);
-		if ((rc = mkdir_p(sub, err)))
-			return rc;
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if (!(f = fopen(tmp, "wb")))
-		return uh_err_set(err, UH_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-	if (b->n && fwrite(b->s, 1, b->n, f) != b->n)
-		rc = uh_err_set(err, UH_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-	if (fclose(f) != 0 && !rc)
-		rc = uh_err_set(err, UH_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, path) != 0)
-		rc = uh_err_set(err, UH_EIO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-	if (rc)
-		remove(tmp);
-	return rc;
+	return uh_synth_file_write(dir, name, b->s ? b->s : "", b->n, err);
 }
 
 /* ================================================================ news */
@@ -530,14 +462,10 @@ const char *const *uh_synth_muse_files(void)
 
 static int start(const char *dir, int n, unsigned flags, const char *what, struct uh_err *err)
 {
-	int rc;
-
 	if (n < UH_SYNTH_MUSE_HP_MIN || n > UH_SYNTH_MUSE_HP_MAX)
 		return uh_err_set(err, UH_EINVAL, "%s must be from %d to %d, got %d", what,
 				  UH_SYNTH_MUSE_HP_MIN, UH_SYNTH_MUSE_HP_MAX, n);
-	if ((rc = mkdir_p(dir, err)) || (rc = check_dir(dir, flags & UH_SYNTH_FORCE, err)))
-		return rc;
-	return 0;
+	return uh_synth_dir_prepare(dir, flags & UH_SYNTH_FORCE, err);
 }
 
 static int finish(const char *dir, const char *kind, uint64_t seed, int n, struct uh_err *err)

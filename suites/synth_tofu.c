@@ -7,19 +7,16 @@
  * finally the files. See synth_tofu.h for what is written and why.
  */
 #include "suites/synth_tofu.h"
+
+#include "suites/synth_files.h"
 #include "suites/wordlists.h"
 
 #include <cjson/cJSON.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ================================================================== PRNG */
 
@@ -1414,95 +1411,6 @@ static void mc_file(struct sb *b, const struct mc_row *rows, int n, bool perturb
 
 /* ================================================================== files */
 
-static int mkdir_p(const char *dir, struct uh_err *err)
-{
-	char *p = strdup(dir);
-	struct stat st;
-	int rc = 0;
-
-	if (!p)
-		return uh_err_set(err, UH_ENOMEM, "out of memory");
-	for (char *s = p + 1; ; s++) {
-		char c = *s;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-			rc = uh_err_set(err, UH_EIO, "cannot create folder '%s': %s", p, strerror(errno));
-			break;
-		}
-		*s = c;
-		if (!c)
-			break;
-	}
-	if (!rc && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-		rc = uh_err_set(err, UH_EINVAL, "output path '%s' exists and is not a folder", dir);
-	free(p);
-	return rc;
-}
-
-/* A non-empty folder must carry our marker unless forced. */
-static int check_dir(const char *dir, bool force, struct uh_err *err)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool empty = true, marked = false;
-
-	if (!d)
-		return uh_err_set(err, UH_EIO, "cannot read folder '%s': %s", dir, strerror(errno));
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		empty = false;
-		if (!strcmp(e->d_name, UH_SYNTH_MARKER))
-			marked = true;
-	}
-	closedir(d);
-	if (!empty && !marked && !force)
-		return uh_err_set(err, UH_EINVAL,
-				  "output folder '%s' is not empty and has no %s marker from an earlier synth run; "
-				  "pass --force to write into it anyway", dir, UH_SYNTH_MARKER);
-	return 0;
-}
-
-/* Write data to dir/name through a temporary file and rename(2). */
-static int write_atomic(const char *dir, const char *name, const char *data, size_t len, struct uh_err *err)
-{
-	char tmp[4096], path[4096];
-	int fd, rc = 0;
-	size_t off = 0;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp-XXXXXX", dir, name) >= sizeof(tmp))
-		return uh_err_set(err, UH_EINVAL, "output path '%s' is too long", dir);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return uh_err_set(err, UH_EIO, "cannot create a temporary file in '%s': %s", dir, strerror(errno));
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			rc = uh_err_set(err, UH_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (!rc && fchmod(fd, 0644) != 0)
-		rc = uh_err_set(err, UH_EIO, "cannot set the mode of '%s': %s", tmp, strerror(errno));
-	if (!rc && fsync(fd) != 0)
-		rc = uh_err_set(err, UH_EIO, "cannot sync '%s': %s", tmp, strerror(errno));
-	if (close(fd) != 0 && !rc)
-		rc = uh_err_set(err, UH_EIO, "cannot close '%s': %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, path) != 0)
-		rc = uh_err_set(err, UH_EIO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	return rc;
-}
-
 static int write_buf(const char *dir, const char *name, struct sb *b, struct uh_err *err)
 {
 	int rc;
@@ -1511,7 +1419,7 @@ static int write_buf(const char *dir, const char *name, struct sb *b, struct uh_
 		sb_release(b);
 		return uh_err_set(err, UH_ENOMEM, "out of memory");
 	}
-	rc = write_atomic(dir, name, b->p ? b->p : "", b->n, err);
+	rc = uh_synth_file_write(dir, name, b->p ? b->p : "", b->n, err);
 	sb_release(b);
 	return rc;
 }
@@ -1555,11 +1463,11 @@ int uh_synth_tofu(const char *dir, uint64_t seed, int n_authors, unsigned flags,
 				  UH_SYNTH_TOFU_MAX_AUTHORS, n_authors);
 	if ((rc = check_templates(err)) != 0)
 		return rc;
-	if ((rc = mkdir_p(dir, err)) != 0 || (rc = check_dir(dir, flags & UH_SYNTH_FORCE, err)) != 0)
+	if ((rc = uh_synth_dir_prepare(dir, flags & UH_SYNTH_FORCE, err)) != 0)
 		return rc;
 	snprintf(marker, sizeof(marker), "uh synth tofu\nseed %llu\nauthors %d\n", (unsigned long long)seed,
 		 n_authors);
-	if ((rc = write_atomic(dir, UH_SYNTH_MARKER, marker, strlen(marker), err)) != 0)
+	if ((rc = uh_synth_file_write(dir, UH_SYNTH_MARKER, marker, strlen(marker), err)) != 0)
 		return rc;
 
 	n_rows = (size_t)n_authors * UH_SYNTH_TOFU_QA_PER_AUTHOR;
