@@ -42,6 +42,28 @@ static void write_file(const char *dir, const char *name, const char *text, size
 	free(p);
 }
 
+/* The JSON file at path, parsed (caller deletes). */
+static cJSON *read_json(const char *path)
+{
+	size_t len;
+	char *buf = uh_test_slurp(path, &len);
+	cJSON *root = cJSON_Parse(buf);
+
+	cr_assert_not_null(root, "%s is not JSON", path);
+	free(buf);
+	return root;
+}
+
+/* root written to dir/name as compact JSON. */
+static void write_json(const char *dir, const char *name, const cJSON *root)
+{
+	char *out = cJSON_PrintUnformatted(root);
+
+	cr_assert_not_null(out);
+	write_file(dir, name, out, strlen(out));
+	free(out);
+}
+
 /* A temp dir holding a copy of the four retain99 task files. */
 static char *copy_r99(void)
 {
@@ -107,12 +129,9 @@ static void mutate(const char *dir, const char *file, const char *field, const c
 		   const char *raw)
 {
 	char *p = path_in(dir, file);
-	size_t len;
-	char *buf = uh_test_slurp(p, &len);
-	cJSON *root = cJSON_Parse(buf), *f;
+	cJSON *root = read_json(p), *f;
 	char *out;
 
-	cr_assert_not_null(root);
 	f = cJSON_GetObjectItemCaseSensitive(root, field);
 	cr_assert_not_null(f, "no field %s", field);
 	if (!item) {
@@ -140,7 +159,6 @@ static void mutate(const char *dir, const char *file, const char *field, const c
 	write_file(dir, file, out, strlen(out));
 	free(out);
 	cJSON_Delete(root);
-	free(buf);
 	free(p);
 }
 
@@ -368,47 +386,35 @@ Test(tofu_logs, mismatched_item_counts)
 	remove_dir(dir);
 }
 
+/* In dir's eval_log_forget.json, rouge1_recall's last item (key "39") becomes item key. */
+static void rekey_last_recall(const char *dir, const char *key)
+{
+	char *p = path_in(dir, "eval_log_forget.json");
+	cJSON *root = read_json(p);
+	cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "rouge1_recall");
+
+	cJSON_DeleteItemFromObjectCaseSensitive(f, "39");
+	cJSON_AddNumberToObject(f, key, 0.5);
+	write_json(dir, "eval_log_forget.json", root);
+	cJSON_Delete(root);
+	free(p);
+}
+
 Test(tofu_logs, non_contiguous_indices)
 {
 	char *dir = copy_r99();
-	char *p = path_in(dir, "eval_log_forget.json");
-	size_t len;
-	char *buf = uh_test_slurp(p, &len);
-	cJSON *root = cJSON_Parse(buf);
-	cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "rouge1_recall");
-	char *out;
 
-	cJSON_DeleteItemFromObjectCaseSensitive(f, "39");
-	cJSON_AddNumberToObject(f, "40", 0.5);
-	out = cJSON_PrintUnformatted(root);
-	write_file(dir, "eval_log_forget.json", out, strlen(out));
+	rekey_last_recall(dir, "40");
 	EXPECT_BAD(dir, "field 'rouge1_recall' has item key '40'", "0..39");
-	free(out);
-	cJSON_Delete(root);
-	free(buf);
-	free(p);
 	remove_dir(dir);
 }
 
 Test(tofu_logs, duplicate_index)
 {
 	char *dir = copy_r99();
-	char *p = path_in(dir, "eval_log_forget.json");
-	size_t len;
-	char *buf = uh_test_slurp(p, &len);
-	cJSON *root = cJSON_Parse(buf);
-	cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "rouge1_recall");
-	char *out;
 
-	cJSON_DeleteItemFromObjectCaseSensitive(f, "39");
-	cJSON_AddNumberToObject(f, "7", 0.5);
-	out = cJSON_PrintUnformatted(root);
-	write_file(dir, "eval_log_forget.json", out, strlen(out));
+	rekey_last_recall(dir, "7");
 	EXPECT_BAD(dir, "item 7: field 'rouge1_recall' appears twice");
-	free(out);
-	cJSON_Delete(root);
-	free(buf);
-	free(p);
 	remove_dir(dir);
 }
 
@@ -416,19 +422,14 @@ Test(tofu_logs, aggregated_file_names_the_task)
 {
 	char *dir = uh_test_tmpdir();
 	cJSON *agg = cJSON_CreateObject();
-	char *out;
 
 	/* An old-format aggregated log with one short list. */
 	for (int t = 0; t < 4; t++) {
 		char src[4096];
-		size_t len;
-		char *buf;
 		cJSON *task;
 
 		snprintf(src, sizeof(src), "%s/%s", uh_test_shared(R99), task_names[t]);
-		buf = uh_test_slurp(src, &len);
-		task = cJSON_Parse(buf);
-		cr_assert_not_null(task);
+		task = read_json(src);
 		if (t == 3) {
 			cJSON *arr = cJSON_CreateArray();
 			const cJSON *v;
@@ -439,14 +440,11 @@ Test(tofu_logs, aggregated_file_names_the_task)
 			cJSON_ReplaceItemInObjectCaseSensitive(task, "average_perturb_loss", arr);
 		}
 		cJSON_AddItemToObject(agg, task_names[t], task);
-		free(buf);
 	}
-	out = cJSON_PrintUnformatted(agg);
-	write_file(dir, "eval_log_aggregated.json", out, strlen(out));
+	write_json(dir, "eval_log_aggregated.json", agg);
 	/* The dict and list formats are mixed in one task now. */
 	EXPECT_BAD(dir, "eval_log_aggregated.json' task 'eval_log_forget.json'",
 		   "'average_perturb_loss' is a list but 'avg_gt_loss' is a dict");
-	free(out);
 	cJSON_Delete(agg);
 	remove_dir(dir);
 }
@@ -454,25 +452,15 @@ Test(tofu_logs, aggregated_file_names_the_task)
 Test(tofu_logs, old_format_wrong_length_in_aggregate)
 {
 	char *dir = uh_test_tmpdir();
-	char src[4096];
-	size_t len;
-	char *buf;
 	cJSON *root, *forget, *apl;
-	char *out;
 
-	snprintf(src, sizeof(src), "%s",
-		 uh_test_shared("data/tofu-logs/npo-oldformat-retain90_llama_wd0.01/eval_log_aggregated.json"));
-	buf = uh_test_slurp(src, &len);
-	root = cJSON_Parse(buf);
+	root = read_json(uh_test_shared("data/tofu-logs/npo-oldformat-retain90_llama_wd0.01/eval_log_aggregated.json"));
 	forget = cJSON_GetObjectItemCaseSensitive(root, "eval_log_forget.json");
 	apl = cJSON_GetObjectItemCaseSensitive(forget, "average_perturb_loss");
 	cJSON_AddItemToArray(cJSON_GetArrayItem(apl, 250), cJSON_CreateNumber(1.0));
-	out = cJSON_PrintUnformatted(root);
-	write_file(dir, "eval_log_aggregated.json", out, strlen(out));
+	write_json(dir, "eval_log_aggregated.json", root);
 	EXPECT_BAD(dir, "task 'eval_log_forget.json' item 250: field 'average_perturb_loss' must be a list of 5 numbers, got 6");
-	free(out);
 	cJSON_Delete(root);
-	free(buf);
 	remove_dir(dir);
 }
 
