@@ -206,6 +206,19 @@ void uh_http_buf_add_json_str(struct uh_http_buf *b, const char *s)
 	uh_http_buf_add(b, "\"", 1);
 }
 
+void uh_http_buf_add_stop(struct uh_http_buf *b, const struct uh_gen_req *r)
+{
+	if (!r->n_stop)
+		return;
+	uh_http_buf_puts(b, ",\"stop\":[");
+	for (size_t k = 0; k < r->n_stop; k++) {
+		if (k)
+			uh_http_buf_puts(b, ",");
+		uh_http_buf_add_json_str(b, r->stop[k]);
+	}
+	uh_http_buf_puts(b, "]");
+}
+
 void uh_http_buf_release(struct uh_http_buf *b)
 {
 	free(b->p);
@@ -1159,6 +1172,274 @@ void uh_http_url_host(const char *url, char *dst, size_t cap)
 	p = p ? p + 3 : url;
 	w = strcspn(p, "/?#");
 	snprintf(dst, cap, "%.*s", (int)w, p);
+}
+
+/* ------------------------------------------------------------ what the backends share */
+
+static int fail(char *errbuf, size_t errlen, const struct uh_err *e)
+{
+	snprintf(errbuf, errlen, "%s", e->msg);
+	return e->code;
+}
+
+/* The shared part of b: the lock first, so that close can destroy it whatever fails next. */
+static int backend_init(struct uh_http_backend *b, const struct uh_http_proto *proto,
+			const struct uh_http_conf *c, struct uh_err *err)
+{
+	struct uh_http_opts o;
+	const char *key;
+	int rc;
+
+	pthread_mutex_init(&b->lock, NULL);
+	b->proto = proto;
+	rc = uh_http_conf_key(c, &key, err);
+	if (rc < 0)
+		return rc;
+	o = (struct uh_http_opts){
+		.urls = (const char *const *)c->urls, .n_urls = c->n_urls,
+		.concurrency = c->concurrency, .timeout_s = c->timeout_s, .retries = c->retries,
+		.backoff_base_s = c->backoff_s, .backoff_cap_s = c->backoff_cap_s,
+		.api_key = key, .max_response = c->max_response,
+	};
+	return uh_http_new(&b->http, &o, err);
+}
+
+int uh_http_backend_open(const struct uh_http_proto *proto, const struct uh_backend_config *cfg,
+			 void **state, char *errbuf, size_t errlen)
+{
+	struct uh_http_conf c;
+	struct uh_http_backend *b;
+	struct uh_err e;
+	int rc;
+
+	*state = NULL;
+	uh_err_clear(&e);
+	rc = uh_http_conf_parse(&c, cfg, proto->name, proto->known, &e);
+	if (rc < 0)
+		return fail(errbuf, errlen, &e);
+	b = calloc(1, proto->size);
+	if (!b)
+		rc = uh_err_set(&e, UH_ENOMEM, "out of memory");
+	else if ((rc = backend_init(b, proto, &c, &e)) == 0)
+		rc = proto->setup(b, &c, &e);
+	uh_http_conf_release(&c);
+	if (rc < 0 && b) {
+		uh_http_scrub(b->http, e.msg);
+		uh_http_backend_close(b);
+		b = NULL;
+	}
+	*state = b;
+	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+}
+
+void uh_http_backend_close(void *state)
+{
+	struct uh_http_backend *b = state;
+
+	if (!b)
+		return;
+	b->proto->release(state);
+	uh_http_free(b->http);
+	free(b->model_id);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+int uh_http_backend_name(struct uh_http_backend *b, const char *model, const char *url,
+			 struct uh_err *err)
+{
+	char host[256];
+	size_t n;
+
+	uh_http_url_host(url, host, sizeof(host));
+	n = strlen(b->proto->name) + strlen(":@") + strlen(model) + strlen(host) + 1;
+	if (!(b->model_id = malloc(n)))
+		return uh_err_set(err, UH_ENOMEM, "out of memory");
+	snprintf(b->model_id, n, "%s:%s@%s", b->proto->name, model, host);
+	return 0;
+}
+
+/* One ABI call holds the lock from enter() to leave(); leave() words a failure. */
+static void enter(struct uh_http_backend *b, struct uh_err *e)
+{
+	uh_err_clear(e);
+	pthread_mutex_lock(&b->lock);
+}
+
+static int leave(struct uh_http_backend *b, int rc, const struct uh_err *e, char *errbuf, size_t errlen)
+{
+	pthread_mutex_unlock(&b->lock);
+	return rc < 0 ? fail(errbuf, errlen, e) : 0;
+}
+
+const char *uh_http_backend_model_id(void *state)
+{
+	return ((struct uh_http_backend *)state)->model_id;
+}
+
+int uh_http_backend_score(void *state, const struct uh_score_req *reqs, size_t n,
+			  struct uh_score_res *res, char *errbuf, size_t errlen)
+{
+	struct uh_http_backend *b = state;
+	struct uh_err e;
+	int rc;
+
+	enter(b, &e);
+	rc = b->proto->score(state, reqs, n, res, &e);
+	return leave(b, rc, &e, errbuf, errlen);
+}
+
+void uh_http_backend_free_gen(void *state, struct uh_gen_res *res, size_t n)
+{
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		free(res[i].text);
+		res[i].text = NULL;
+	}
+}
+
+/* Check answer q to generate request i with the backend's reader. */
+static int read_gen(const struct uh_http_backend *b, const struct uh_http_req *q, size_t i,
+		    const struct uh_gen_req *r, struct uh_gen_res *res, struct uh_err *err)
+{
+	char why[384];
+	cJSON *j = uh_http_json_parse(q->resp, q->resp_len, why, sizeof(why));
+	int rc = j ? b->proto->gen_read(j, r, res, why, sizeof(why)) : -1;
+
+	cJSON_Delete(j);
+	if (rc == UH_ENOMEM)
+		return uh_err_set(err, UH_ENOMEM, "out of memory");
+	if (rc < 0) {
+		rc = uh_err_set(err, UH_EINVAL, "generate request %zu (%s%s): %s", i,
+				uh_http_endpoint(b->http, (size_t)q->endpoint), b->proto->gen_path, why);
+		uh_http_scrub(b->http, err->msg);
+	}
+	return rc;
+}
+
+static int gen_locked(struct uh_http_backend *b, const struct uh_gen_req *reqs, size_t n,
+		      struct uh_gen_res *res, struct uh_err *err)
+{
+	const struct uh_http_proto *p = b->proto;
+	struct uh_http_batch q = { 0 };
+	int rc = uh_http_batch_init(&q, n, err);
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (reqs[i].max_new_tokens == 0) {
+			/* nothing to ask: servers reject max_tokens 0 without echo */
+			if (!(res[i].text = strdup("")))
+				rc = uh_err_set(err, UH_ENOMEM, "out of memory");
+			res[i].finish_reason = UH_FINISH_LENGTH;
+			continue;
+		}
+		p->gen_body(&q.body[q.n], b, &reqs[i]);
+		if (uh_http_batch_add(&q, p->gen_path, p->gen_at_root, i) < 0)
+			rc = uh_err_set(err, UH_ENOMEM, "out of memory building generate request %zu", i);
+	}
+	if (rc == 0)
+		rc = uh_http_batch_run(b->http, &q, "generate", err);
+	for (size_t k = 0; k < q.n && rc == 0; k++)
+		rc = read_gen(b, &q.q[k], q.of[k], &reqs[q.of[k]], &res[q.of[k]], err);
+	if (rc < 0)
+		uh_http_backend_free_gen(b, res, n);
+	uh_http_batch_release(&q);
+	return rc;
+}
+
+int uh_http_backend_generate(void *state, const struct uh_gen_req *reqs, size_t n,
+			     struct uh_gen_res *res, char *errbuf, size_t errlen)
+{
+	struct uh_http_backend *b = state;
+	struct uh_err e;
+	int rc;
+
+	enter(b, &e);
+	rc = gen_locked(b, reqs, n, res, &e);
+	return leave(b, rc, &e, errbuf, errlen);
+}
+
+int uh_http_backend_tokenize(void *state, const char *text, int64_t *n_tokens, char *errbuf,
+			     size_t errlen)
+{
+	struct uh_http_backend *b = state;
+	struct uh_http_buf body = { 0 };
+	struct uh_http_req q = { .path = "/tokenize", .at_root = 1, .pin = -1 };
+	struct uh_err e;
+	char why[256];
+	int rc;
+
+	b->proto->tok_body(&body, state, text);
+	if (body.failed) {
+		uh_http_buf_release(&body);
+		snprintf(errbuf, errlen, "out of memory");
+		return UH_ENOMEM;
+	}
+	q.body = body.p;
+	q.body_len = body.len;
+	enter(b, &e);
+	rc = uh_http_run(b->http, &q, 1, 0, NULL, &e);
+	if (rc < 0)
+		uh_err_prefix(&e, "tokenize: ");
+	rc = leave(b, rc, &e, errbuf, errlen);
+	uh_http_buf_release(&body);
+	if (rc < 0)
+		return rc;
+	if (b->proto->tok_count(&q, text, n_tokens, why, sizeof(why)) < 0) {
+		rc = uh_err_set(&e, UH_EINVAL, "tokenize (%s/tokenize): %s",
+				uh_http_endpoint(b->http, (size_t)q.endpoint), why);
+		uh_http_scrub(b->http, e.msg);
+	}
+	uh_http_reqs_release(&q, 1);
+	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+}
+
+/* ------------------------------------------------------------ batches */
+
+int uh_http_batch_init(struct uh_http_batch *b, size_t cap, struct uh_err *err)
+{
+	size_t c = cap ? cap : 1;
+
+	b->n = 0;
+	b->cap = cap;
+	b->q = calloc(c, sizeof(*b->q));
+	b->body = calloc(c, sizeof(*b->body));
+	b->of = calloc(c, sizeof(*b->of));
+	if (!b->q || !b->body || !b->of)
+		return uh_err_set(err, UH_ENOMEM, "out of memory");
+	return 0;
+}
+
+int uh_http_batch_add(struct uh_http_batch *b, const char *path, int at_root, size_t of)
+{
+	const struct uh_http_buf *body = &b->body[b->n];
+
+	if (body->failed)
+		return -1;
+	b->q[b->n] = (struct uh_http_req){ .path = path, .at_root = at_root, .pin = -1,
+					   .body = body->p, .body_len = body->len };
+	b->of[b->n++] = of;
+	return 0;
+}
+
+int uh_http_batch_run(struct uh_http *h, struct uh_http_batch *b, const char *what, struct uh_err *err)
+{
+	int rc = uh_http_run(h, b->q, b->n, 0, NULL, err);
+
+	if (rc < 0)
+		uh_err_prefix(err, "%s: ", what);
+	return rc;
+}
+
+void uh_http_batch_release(struct uh_http_batch *b)
+{
+	if (b->q)
+		uh_http_reqs_release(b->q, b->n);
+	for (size_t k = 0; b->body && k < b->cap; k++)
+		uh_http_buf_release(&b->body[k]);
+	free(b->q);
+	free(b->body);
+	free(b->of);
+	memset(b, 0, sizeof(*b));
 }
 
 /* ------------------------------------------------------------ the flat JSON reader */

@@ -23,6 +23,11 @@
  * the key replaced by "***".
  *
  * A client is not thread-safe: one uh_http_run at a time.
+ *
+ * Below the client: the option parsing both backends accept, the ABI
+ * functions they share (open, close, model_id, score, generate, free_gen,
+ * tokenize over a struct uh_http_proto of what differs), and batches of
+ * requests built one by one and sent together.
  */
 #ifndef UH_HARNESS_BACKENDS_HTTP_H
 #define UH_HARNESS_BACKENDS_HTTP_H
@@ -30,6 +35,7 @@
 #include "harness/backend.h"
 #include "harness/err.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +43,7 @@
 #define UH_HTTP_MAX_RESPONSE (64u << 20)
 
 struct uh_http;
+struct uh_http_buf;
 
 struct uh_http_opts {
 	const char *const *urls;  /* endpoint bases, e.g. "http://gpu:8000/v1"; borrowed */
@@ -148,6 +155,109 @@ int uh_http_conf_key(const struct uh_http_conf *c, const char **key, struct uh_e
 /* "host:port" of url into dst (no scheme, no path). */
 void uh_http_url_host(const char *url, char *dst, size_t cap);
 
+/* ---- what the HTTP backends share around the client ---- */
+
+/*
+ * What differs between the HTTP backends, for the shared ABI functions
+ * below. Every function gets the backend's state.
+ */
+struct uh_http_proto {
+	const char *name;      /* "openai": messages' and the model id's prefix */
+	const char *known;     /* the option keys open() accepts, space-separated */
+	size_t size;           /* sizeof the backend's state */
+	/* open(): the backend's part once the client exists; may take (and NULL) c's members */
+	int (*setup)(void *state, struct uh_http_conf *c, struct uh_err *err);
+	/* close(): free what setup made, however far it got (the rest is freed after) */
+	void (*release)(void *state);
+	/* score() under the lock: 0 or a negative UH_E* code with err set */
+	int (*score)(void *state, const struct uh_score_req *reqs, size_t n, struct uh_score_res *res,
+		     struct uh_err *err);
+	const char *gen_path;  /* generate(): one POST per prompt to this path ... */
+	int gen_at_root;       /* ... under the server root (1) or the endpoint (0) */
+	/* Write r's request body into b (b->failed on failure). */
+	void (*gen_body)(struct uh_http_buf *b, const void *state, const struct uh_gen_req *r);
+	/* Fill res from the parsed answer j: 0, -1 with why[] for a bad answer, or UH_ENOMEM. */
+	int (*gen_read)(const struct cJSON *j, const struct uh_gen_req *r, struct uh_gen_res *res,
+			char *why, size_t cap);
+	/* tokenize(): the body of a POST {root}/tokenize for text ... */
+	void (*tok_body)(struct uh_http_buf *b, const void *state, const char *text);
+	/* ... and its answer q read: 0 and *n_tokens set, or -1 with why[] */
+	int (*tok_count)(const struct uh_http_req *q, const char *text, int64_t *n_tokens, char *why,
+			 size_t cap);
+};
+
+/*
+ * The first member of an HTTP backend's state, so that the functions below
+ * can take the ABI's `void *state`: the backend's protocol, the client, the
+ * id model_id() returns and the lock that keeps one call at a time on the
+ * client.
+ */
+struct uh_http_backend {
+	const struct uh_http_proto *proto;
+	struct uh_http *http;
+	char *model_id;       /* "<name>:<model>@<host>" */
+	pthread_mutex_t lock;
+};
+
+/*
+ * The ABI's open for proto (borrowed, static): parse cfg against
+ * proto->known, allocate a zeroed state of proto->size bytes, set up the
+ * lock, the API key named by api_key_env and the client, then call
+ * proto->setup. On failure everything is closed and errbuf holds the
+ * message (any copy of the key scrubbed). *state is the caller's (close).
+ */
+int uh_http_backend_open(const struct uh_http_proto *proto, const struct uh_backend_config *cfg,
+			 void **state, char *errbuf, size_t errlen);
+
+/* For proto->setup: set b->model_id to "<proto name>:<model>@<host of url>". Returns 0 or UH_ENOMEM. */
+int uh_http_backend_name(struct uh_http_backend *b, const char *model, const char *url,
+			 struct uh_err *err);
+
+/*
+ * The ABI functions (see harness/backend.h) for a state that starts with a
+ * struct uh_http_backend; each takes the lock.
+ *
+ * score: proto->score. generate: one request per prompt (none for
+ * max_new_tokens 0: empty text, UH_FINISH_LENGTH), all in flight at once;
+ * a bad answer is reported as "generate request I (URL PATH): why"; on
+ * failure every result is freed; res[i].text is the caller's (free_gen).
+ * tokenize: one POST {root}/tokenize; a bad answer is reported as
+ * "tokenize (URL/tokenize): why".
+ */
+void uh_http_backend_close(void *state);
+const char *uh_http_backend_model_id(void *state);
+int uh_http_backend_score(void *state, const struct uh_score_req *reqs, size_t n,
+			  struct uh_score_res *res, char *errbuf, size_t errlen);
+int uh_http_backend_generate(void *state, const struct uh_gen_req *reqs, size_t n,
+			     struct uh_gen_res *res, char *errbuf, size_t errlen);
+void uh_http_backend_free_gen(void *state, struct uh_gen_res *res, size_t n);
+int uh_http_backend_tokenize(void *state, const char *text, int64_t *n_tokens, char *errbuf,
+			     size_t errlen);
+
+/* ---- a set of POST requests built one by one and sent together ---- */
+
+struct uh_http_batch {
+	struct uh_http_req *q;
+	struct uh_http_buf *body;  /* body[k] is q[k]'s; body[n] is the next one to fill */
+	size_t *of;                /* the caller's index for q[k] (the item it answers) */
+	size_t n, cap;
+};
+
+/* Room for cap requests (zeroed). Returns 0 or UH_ENOMEM; release either way. */
+int uh_http_batch_init(struct uh_http_batch *b, size_t cap, struct uh_err *err);
+
+/*
+ * Queue body[n] as the next request to path, tagged of. Returns 0, or -1
+ * (nothing queued) when that body failed to build: the caller words the error.
+ */
+int uh_http_batch_add(struct uh_http_batch *b, const char *path, int at_root, size_t of);
+
+/* Send the queued requests (uh_http_run); a failure's message gets the prefix "<what>: ". */
+int uh_http_batch_run(struct uh_http *h, struct uh_http_batch *b, const char *what, struct uh_err *err);
+
+/* Free the requests, their answers and bodies. Safe on a zeroed batch. */
+void uh_http_batch_release(struct uh_http_batch *b);
+
 /* What a JSON value is, for messages: "missing", "null", "a number", ... Static. */
 const char *uh_http_json_kind(const struct cJSON *x);
 
@@ -218,6 +328,8 @@ void uh_http_buf_addf(struct uh_http_buf *b, const char *fmt, ...)
 #endif
 	;
 void uh_http_buf_add_json_str(struct uh_http_buf *b, const char *s);
+/* Append `,"stop":[...]` for r's stop strings; nothing when it has none. */
+void uh_http_buf_add_stop(struct uh_http_buf *b, const struct uh_gen_req *r);
 void uh_http_buf_release(struct uh_http_buf *b);
 
 #endif

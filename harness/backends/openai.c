@@ -13,7 +13,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,17 +26,16 @@
 #define CACHE_BUCKETS 65536
 
 struct tok_cache;
+static const struct uh_http_proto openai_proto;
 
 struct oa_state {
-	struct uh_http *http;
+	struct uh_http_backend b;  /* first: the shared functions take the state */
 	char *model;
-	char *model_id;
 	int batch;
 	int concurrency;
 	int tok_mode;       /* 1: token-id prompts through /tokenize */
 	int32_t eos;        /* -1: unknown */
 	struct tok_cache *cache;
-	pthread_mutex_t lock;
 };
 
 /* Token ids of one string. */
@@ -45,12 +43,6 @@ struct ids {
 	int32_t *v;
 	size_t n;
 };
-
-static int fail(char *errbuf, size_t errlen, const struct uh_err *e)
-{
-	snprintf(errbuf, errlen, "%s", e->msg);
-	return e->code;
-}
 
 /* ------------------------------------------------------------ JSON reading */
 
@@ -206,22 +198,18 @@ static void tc_put(struct tok_cache *c, const char *key, uint64_t h, const int32
 
 /* ------------------------------------------------------------ open / close */
 
-static void oa_close(void *state)
+static void oa_release(void *state)
 {
 	struct oa_state *st = state;
 
-	if (!st)
-		return;
-	uh_http_free(st->http);
 	tc_free(st->cache);
 	free(st->model);
-	free(st->model_id);
-	pthread_mutex_destroy(&st->lock);
-	free(st);
 }
 
-static void tokenize_body(struct uh_http_buf *b, const char *model, const char *text)
+static void tokenize_body(struct uh_http_buf *b, const void *state, const char *text)
 {
+	const char *model = ((const struct oa_state *)state)->model;
+
 	uh_http_buf_puts(b, "{");
 	if (model) {
 		uh_http_buf_puts(b, "\"model\":");
@@ -242,14 +230,14 @@ static int discover_model(struct oa_state *st, struct uh_err *err)
 	const cJSON *id;
 	int rc;
 
-	rc = uh_http_run(st->http, &q, 1, 0, NULL, err);
+	rc = uh_http_run(st->b.http, &q, 1, 0, NULL, err);
 	if (rc < 0)
 		return uh_err_prefix(err, "no model given and GET /models failed: ");
 	j = uh_http_json_parse(q.resp, q.resp_len, why, sizeof(why));
 	id = j ? uh_http_json_get(cJSON_GetArrayItem(uh_http_json_get(j, "data"), 0), "id") : NULL;
 	if (!j || !cJSON_IsString(id) || !*id->valuestring)
 		rc = uh_err_set(err, UH_EINVAL, "no model given and GET %s/models has no data[0].id%s%s (give --opt model=NAME)",
-				uh_http_endpoint(st->http, (size_t)q.endpoint), j ? "" : ": ", j ? "" : why);
+				uh_http_endpoint(st->b.http, (size_t)q.endpoint), j ? "" : ": ", j ? "" : why);
 	else if (!(st->model = strdup(id->valuestring)))
 		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
 	cJSON_Delete(j);
@@ -275,14 +263,14 @@ static int probe_tokenizer(struct oa_state *st, int required, struct uh_err *err
 	const cJSON *eid, *etok;
 	int rc;
 
-	tokenize_body(&b, st->model, "test");
+	tokenize_body(&b, st, "test");
 	if (b.failed) {
 		uh_http_buf_release(&b);
 		return uh_err_set(err, UH_ENOMEM, "out of memory");
 	}
 	q[1].body = b.p;
 	q[1].body_len = b.len;
-	rc = uh_http_run(st->http, q, 2, 1, NULL, err);
+	rc = uh_http_run(st->b.http, q, 2, 1, NULL, err);
 	uh_http_buf_release(&b);
 	if (rc < 0)
 		return uh_err_prefix(err, "probing the server's tokenizer: ");
@@ -291,9 +279,9 @@ static int probe_tokenizer(struct oa_state *st, int required, struct uh_err *err
 		if (required) {
 			rc = uh_err_set(err, UH_EINVAL,
 					"tokenize=yes but POST %s/tokenize does not work (HTTP %ld%s%s)",
-					uh_http_endpoint(st->http, (size_t)q[1].endpoint), q[1].status,
+					uh_http_endpoint(st->b.http, (size_t)q[1].endpoint), q[1].status,
 					why[0] ? ": " : "", why);
-			uh_http_scrub(st->http, err->msg);
+			uh_http_scrub(st->b.http, err->msg);
 		}
 		goto out;
 	}
@@ -314,14 +302,14 @@ static int probe_tokenizer(struct oa_state *st, int required, struct uh_err *err
 	} else if (cJSON_IsString(etok) && *etok->valuestring) {
 		struct uh_http_req t = { .path = "/tokenize", .at_root = 1, .pin = -1 };
 
-		tokenize_body(&b, st->model, etok->valuestring);
+		tokenize_body(&b, st, etok->valuestring);
 		if (b.failed) {
 			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
 			goto out;
 		}
 		t.body = b.p;
 		t.body_len = b.len;
-		rc = uh_http_run(st->http, &t, 1, 0, NULL, err);
+		rc = uh_http_run(st->b.http, &t, 1, 0, NULL, err);
 		uh_http_buf_release(&b);
 		if (rc < 0) {
 			uh_err_prefix(err, "tokenizing the eos token: ");
@@ -338,73 +326,32 @@ out:
 	return rc;
 }
 
-static int oa_open(const struct uh_backend_config *cfg, void **state, char *errbuf, size_t errlen)
+/* The model from --opt model, else GET /models; then the tokenizer probe unless tokenize=no. */
+static int oa_setup(void *state, struct uh_http_conf *c, struct uh_err *err)
 {
-	struct uh_http_conf c;
-	struct uh_http_opts o;
-	struct oa_state *st = NULL;
-	struct uh_err e;
-	const char *key;
-	char host[256];
-	size_t n;
-	int rc;
+	struct oa_state *st = state;
+	int rc = 0;
 
-	*state = NULL;
-	uh_err_clear(&e);
-	rc = uh_http_conf_parse(&c, cfg, "openai", KNOWN_KEYS, &e);
-	if (rc < 0)
-		return fail(errbuf, errlen, &e);
-	rc = uh_http_conf_key(&c, &key, &e);
-	if (rc < 0)
-		goto out;
-	st = calloc(1, sizeof(*st));
-	if (!st) {
-		rc = uh_err_set(&e, UH_ENOMEM, "out of memory");
-		goto out;
-	}
-	pthread_mutex_init(&st->lock, NULL);
 	st->cache = calloc(1, sizeof(*st->cache));  /* NULL only means no cache */
-	st->batch = c.batch;
-	st->concurrency = c.concurrency;
-	st->eos = (int32_t)c.eos_id;
-	o = (struct uh_http_opts){
-		.urls = (const char *const *)c.urls, .n_urls = c.n_urls,
-		.concurrency = c.concurrency, .timeout_s = c.timeout_s, .retries = c.retries,
-		.backoff_base_s = c.backoff_s, .backoff_cap_s = c.backoff_cap_s,
-		.api_key = key, .max_response = c.max_response,
-	};
-	rc = uh_http_new(&st->http, &o, &e);
-	if (rc < 0)
-		goto out;
-	if (c.model) {
-		st->model = c.model;
-		c.model = NULL;
-	} else if ((rc = discover_model(st, &e)) < 0) {
-		goto out;
+	st->batch = c->batch;
+	st->concurrency = c->concurrency;
+	st->eos = (int32_t)c->eos_id;
+	if (c->model) {
+		st->model = c->model;
+		c->model = NULL;
+	} else {
+		rc = discover_model(st, err);
 	}
-	if (strcmp(c.tokenize, "no") != 0 && (rc = probe_tokenizer(st, !strcmp(c.tokenize, "yes"), &e)) < 0)
-		goto out;
-
-	uh_http_url_host(c.urls[0], host, sizeof(host));
-	n = strlen("openai:@") + strlen(st->model) + strlen(host) + 1;
-	if (!(st->model_id = malloc(n))) {
-		rc = uh_err_set(&e, UH_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(st->model_id, n, "openai:%s@%s", st->model, host);
-	*state = st;
-	st = NULL;
-out:
-	uh_http_conf_release(&c);
-	if (rc < 0 && st)
-		uh_http_scrub(st->http, e.msg);
-	oa_close(st);
-	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+	if (rc == 0 && strcmp(c->tokenize, "no") != 0)
+		rc = probe_tokenizer(st, !strcmp(c->tokenize, "yes"), err);
+	if (rc == 0)
+		rc = uh_http_backend_name(&st->b, st->model, c->urls[0], err);
+	return rc;
 }
 
-static const char *oa_model_id(void *state)
+static int oa_open(const struct uh_backend_config *cfg, void **state, char *errbuf, size_t errlen)
 {
-	return ((struct oa_state *)state)->model_id;
+	return uh_http_backend_open(&openai_proto, cfg, state, errbuf, errlen);
 }
 
 /* ------------------------------------------------------------ tokenizing many strings */
@@ -458,18 +405,11 @@ static size_t strset_add(struct strset *set, const char *s)
 static int tokenize_all(struct oa_state *st, const struct strset *set, struct ids *out,
 			struct uh_err *err)
 {
-	struct uh_http_req *q = calloc(set->n ? set->n : 1, sizeof(*q));
-	struct uh_http_buf *bodies = calloc(set->n ? set->n : 1, sizeof(*bodies));
-	size_t *of = malloc((set->n ? set->n : 1) * sizeof(*of));
-	size_t nq = 0;
+	struct uh_http_batch q = { 0 };
 	char why[256];
-	int rc = 0;
+	int rc = uh_http_batch_init(&q, set->n, err);
 
-	if (!q || !bodies || !of) {
-		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < set->n; i++) {
+	for (size_t i = 0; i < set->n && rc == 0; i++) {
 		const struct tc_entry *hit;
 
 		out[i].v = NULL;
@@ -480,50 +420,35 @@ static int tokenize_all(struct oa_state *st, const struct strset *set, struct id
 			out[i].v = malloc((hit->n ? hit->n : 1) * sizeof(*out[i].v));
 			if (!out[i].v) {
 				rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-				goto out;
+				break;
 			}
 			if (hit->n)
 				memcpy(out[i].v, hit->ids, hit->n * sizeof(*out[i].v));
 			out[i].n = hit->n;
 			continue;
 		}
-		tokenize_body(&bodies[nq], st->model, set->s[i]);
-		if (bodies[nq].failed) {
+		tokenize_body(&q.body[q.n], st, set->s[i]);
+		if (uh_http_batch_add(&q, "/tokenize", 1, i) < 0)
 			rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-			goto out;
-		}
-		q[nq] = (struct uh_http_req){ .path = "/tokenize", .at_root = 1, .pin = -1,
-					      .body = bodies[nq].p, .body_len = bodies[nq].len };
-		of[nq++] = i;
 	}
-	rc = uh_http_run(st->http, q, nq, 0, NULL, err);
-	if (rc < 0) {
-		uh_err_prefix(err, "tokenize: ");
-		goto out;
-	}
-	for (size_t k = 0; k < nq; k++) {
-		const char *str = set->s[of[k]];
+	if (rc == 0)
+		rc = uh_http_batch_run(st->b.http, &q, "tokenize", err);
+	for (size_t k = 0; k < q.n && rc == 0; k++) {
+		const char *str = set->s[q.of[k]];
+		struct ids *o = &out[q.of[k]];
 
-		if (parse_tokens(q[k].resp, q[k].resp_len, &out[of[k]], why, sizeof(why)) < 0) {
+		if (parse_tokens(q.q[k].resp, q.q[k].resp_len, o, why, sizeof(why)) < 0)
 			rc = uh_err_set(err, UH_EINVAL, "tokenize request %zu at %s/tokenize: %s", k,
-					uh_http_endpoint(st->http, (size_t)q[k].endpoint), why);
-			goto out;
-		}
-		tc_put(st->cache, str, fnv1a(str), out[of[k]].v, out[of[k]].n);
+					uh_http_endpoint(st->b.http, (size_t)q.q[k].endpoint), why);
+		else
+			tc_put(st->cache, str, fnv1a(str), o->v, o->n);
 	}
-out:
 	if (rc < 0)
 		for (size_t i = 0; i < set->n; i++) {
 			free(out[i].v);
 			out[i].v = NULL;
 		}
-	if (q)
-		uh_http_reqs_release(q, nq);
-	for (size_t k = 0; bodies && k < set->n; k++)
-		uh_http_buf_release(&bodies[k]);
-	free(q);
-	free(bodies);
-	free(of);
+	uh_http_batch_release(&q);
 	return rc;
 }
 
@@ -776,7 +701,7 @@ static int read_score(const struct oa_state *st, struct uh_http_jdoc *d, const s
 		      struct uh_err *err)
 {
 	char why[384];
-	const char *ep = uh_http_endpoint(st->http, (size_t)q->endpoint);
+	const char *ep = uh_http_endpoint(st->b.http, (size_t)q->endpoint);
 	long *by_index = NULL, choices, ch;
 	int rc = 0;
 
@@ -823,22 +748,22 @@ bad:
 			qi, it[0].req, it[m - 1].req, ep, why);
 out:
 	if (rc < 0)
-		uh_http_scrub(st->http, err->msg);
+		uh_http_scrub(st->b.http, err->msg);
 	free(by_index);
 	return rc;
 }
 
-static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, size_t n,
+static int score_locked(void *state, const struct uh_score_req *reqs, size_t n,
 			struct uh_score_res *res, struct uh_err *err)
 {
+	struct oa_state *st = state;
 	struct strset set = { 0 };
 	struct ids *tok = NULL;
 	struct item *it = NULL;
-	struct uh_http_req *q = NULL;
-	struct uh_http_buf *bodies = NULL;
+	struct uh_http_batch q = { 0 };
 	struct uh_http_jdoc doc = { 0 };
 	char **healed = NULL; /* token mode: the healed (context, continuation) of each request */
-	size_t n_it = 0, nq = 0, bsz, *from = NULL;
+	size_t n_it = 0, bsz;
 	int rc = 0;
 
 	it = calloc(n ? n : 1, sizeof(*it));
@@ -942,47 +867,27 @@ static int score_locked(struct oa_state *st, const struct uh_score_req *reqs, si
 		bsz = (size_t)st->batch;
 	if (bsz == 0)
 		bsz = 1;
-	nq = (n_it + bsz - 1) / bsz;
-	q = calloc(nq ? nq : 1, sizeof(*q));
-	bodies = calloc(nq ? nq : 1, sizeof(*bodies));
-	from = malloc((nq ? nq : 1) * sizeof(*from));
-	if (!q || !bodies || !from) {
-		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t k = 0; k < nq; k++) {
+	rc = uh_http_batch_init(&q, (n_it + bsz - 1) / bsz, err);
+	for (size_t k = 0; k < q.cap && rc == 0; k++) {
 		size_t a = k * bsz;
 		size_t m = n_it - a < bsz ? n_it - a : bsz;
 
-		from[k] = a;
-		score_body(&bodies[k], st, reqs, &it[a], m);
-		if (bodies[k].failed) {
+		score_body(&q.body[k], st, reqs, &it[a], m);
+		if (uh_http_batch_add(&q, "/completions", 0, a) < 0)
 			rc = uh_err_set(err, UH_ENOMEM, "out of memory building score request %zu", k);
-			goto out;
-		}
-		q[k] = (struct uh_http_req){ .path = "/completions", .pin = -1, .body = bodies[k].p,
-					     .body_len = bodies[k].len };
 	}
-	rc = uh_http_run(st->http, q, nq, 0, NULL, err);
-	if (rc < 0) {
-		uh_err_prefix(err, "score: ");
-		goto out;
-	}
-	for (size_t k = 0; k < nq; k++) {
-		size_t a = from[k];
+	if (rc == 0)
+		rc = uh_http_batch_run(st->b.http, &q, "score", err);
+	for (size_t k = 0; k < q.n && rc == 0; k++) {
+		size_t a = q.of[k];
 		size_t m = n_it - a < bsz ? n_it - a : bsz;
 
-		rc = read_score(st, &doc, &q[k], k, &it[a], m, res, err);
-		if (rc < 0)
-			break;
+		rc = read_score(st, &doc, &q.q[k], k, &it[a], m, res, err);
 	}
 out:
 	if (rc < 0)
 		oa_free_score(st, res, n);
-	if (q)
-		uh_http_reqs_release(q, nq);
-	for (size_t k = 0; bodies && k < nq; k++)
-		uh_http_buf_release(&bodies[k]);
+	uh_http_batch_release(&q);
 	for (size_t i = 0; tok && i < set.n; i++)
 		free(tok[i].v);
 	uh_http_jdoc_release(&doc);
@@ -992,79 +897,43 @@ out:
 	free(healed);
 	free(tok);
 	free(it);
-	free(q);
-	free(bodies);
-	free(from);
 	return rc;
 }
 
-static int oa_score(void *state, const struct uh_score_req *reqs, size_t n,
-		    struct uh_score_res *res, char *errbuf, size_t errlen)
-{
-	struct oa_state *st = state;
-	struct uh_err e;
-	int rc;
-
-	uh_err_clear(&e);
-	pthread_mutex_lock(&st->lock);
-	rc = score_locked(st, reqs, n, res, &e);
-	pthread_mutex_unlock(&st->lock);
-	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
-}
 
 /* ------------------------------------------------------------ generate */
 
-static void oa_free_gen(void *state, struct uh_gen_res *res, size_t n)
+static void gen_body(struct uh_http_buf *b, const void *state, const struct uh_gen_req *r)
 {
-	(void)state;
-	for (size_t i = 0; i < n; i++) {
-		free(res[i].text);
-		res[i].text = NULL;
-	}
-}
+	const struct oa_state *st = state;
 
-static void gen_body(struct uh_http_buf *b, const struct oa_state *st, const struct uh_gen_req *r)
-{
 	uh_http_buf_puts(b, "{\"model\":");
 	uh_http_buf_add_json_str(b, st->model);
 	uh_http_buf_puts(b, ",\"prompt\":");
 	uh_http_buf_add_json_str(b, r->prompt);
 	uh_http_buf_addf(b, ",\"max_tokens\":%d,\"temperature\":0,\"seed\":%d", (int)r->max_new_tokens,
 			 GEN_SEED);
-	if (r->n_stop) {
-		uh_http_buf_puts(b, ",\"stop\":[");
-		for (size_t k = 0; k < r->n_stop; k++) {
-			if (k)
-				uh_http_buf_puts(b, ",");
-			uh_http_buf_add_json_str(b, r->stop[k]);
-		}
-		uh_http_buf_puts(b, "]");
-	}
+	uh_http_buf_add_stop(b, r);
 	uh_http_buf_puts(b, "}");
 }
 
-static int read_gen(const struct oa_state *st, const struct uh_http_req *q, size_t i,
-		    const struct uh_gen_req *r, struct uh_gen_res *res, struct uh_err *err)
+static int read_gen(const cJSON *j, const struct uh_gen_req *r, struct uh_gen_res *res, char *why,
+		    size_t cap)
 {
-	char why[384];
-	cJSON *j = uh_http_json_parse(q->resp, q->resp_len, why, sizeof(why));
 	const cJSON *ch = cJSON_GetArrayItem(uh_http_json_get(j, "choices"), 0);
 	const cJSON *text = uh_http_json_get(ch, "text"), *fr = uh_http_json_get(ch, "finish_reason");
 	const cJSON *sr = uh_http_json_get(ch, "stop_reason");
 	const cJSON *ct = uh_http_json_get(uh_http_json_get(j, "usage"), "completion_tokens");
 	long long k;
-	int rc = 0;
 
-	if (!j)
-		goto bad;
 	if (!cJSON_IsString(text)) {
-		snprintf(why, sizeof(why), "choices[0].text is %s", uh_http_json_kind(ch ? text : NULL));
-		goto bad;
+		snprintf(why, cap, "choices[0].text is %s", uh_http_json_kind(ch ? text : NULL));
+		return -1;
 	}
 	if (uh_http_json_int(ct, 0, r->max_new_tokens, &k) < 0) {
-		snprintf(why, sizeof(why), "usage.completion_tokens is %s%s (max_tokens %d)", uh_http_json_kind(ct),
+		snprintf(why, cap, "usage.completion_tokens is %s%s (max_tokens %d)", uh_http_json_kind(ct),
 			 cJSON_IsNumber(ct) ? " out of range" : "", (int)r->max_new_tokens);
-		goto bad;
+		return -1;
 	}
 	if (cJSON_IsString(fr) && !strcmp(fr->valuestring, "length")) {
 		res->finish_reason = UH_FINISH_LENGTH;
@@ -1072,142 +941,57 @@ static int read_gen(const struct oa_state *st, const struct uh_http_req *q, size
 		/* vLLM: stop_reason is the matched stop string, null for the EOS */
 		res->finish_reason = cJSON_IsString(sr) ? UH_FINISH_STOP : UH_FINISH_EOS;
 	} else {
-		snprintf(why, sizeof(why), "finish_reason is %s%s%s (want length or stop)", uh_http_json_kind(fr),
+		snprintf(why, cap, "finish_reason is %s%s%s (want length or stop)", uh_http_json_kind(fr),
 			 cJSON_IsString(fr) ? " " : "", cJSON_IsString(fr) ? fr->valuestring : "");
-		goto bad;
+		return -1;
 	}
-	if (!(res->text = strdup(text->valuestring))) {
-		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!(res->text = strdup(text->valuestring)))
+		return UH_ENOMEM;
 	res->n_tokens = k;
-	goto out;
-bad:
-	rc = uh_err_set(err, UH_EINVAL, "generate request %zu (%s/completions): %s", i,
-			uh_http_endpoint(st->http, (size_t)q->endpoint), why);
-	uh_http_scrub(st->http, err->msg);
-out:
-	cJSON_Delete(j);
-	return rc;
-}
-
-static int gen_locked(struct oa_state *st, const struct uh_gen_req *reqs, size_t n,
-		      struct uh_gen_res *res, struct uh_err *err)
-{
-	struct uh_http_req *q = calloc(n ? n : 1, sizeof(*q));
-	struct uh_http_buf *bodies = calloc(n ? n : 1, sizeof(*bodies));
-	size_t *of = malloc((n ? n : 1) * sizeof(*of));
-	size_t nq = 0;
-	int rc = 0;
-
-	if (!q || !bodies || !of) {
-		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (reqs[i].max_new_tokens == 0) {
-			/* nothing to ask: servers reject max_tokens 0 without echo */
-			if (!(res[i].text = strdup(""))) {
-				rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-				goto out;
-			}
-			res[i].finish_reason = UH_FINISH_LENGTH;
-			continue;
-		}
-		gen_body(&bodies[nq], st, &reqs[i]);
-		if (bodies[nq].failed) {
-			rc = uh_err_set(err, UH_ENOMEM, "out of memory building generate request %zu", i);
-			goto out;
-		}
-		q[nq] = (struct uh_http_req){ .path = "/completions", .pin = -1, .body = bodies[nq].p,
-					      .body_len = bodies[nq].len };
-		of[nq++] = i;
-	}
-	rc = uh_http_run(st->http, q, nq, 0, NULL, err);
-	if (rc < 0) {
-		uh_err_prefix(err, "generate: ");
-		goto out;
-	}
-	for (size_t k = 0; k < nq && rc == 0; k++)
-		rc = read_gen(st, &q[k], of[k], &reqs[of[k]], &res[of[k]], err);
-out:
-	if (rc < 0)
-		oa_free_gen(st, res, n);
-	if (q)
-		uh_http_reqs_release(q, nq);
-	for (size_t k = 0; bodies && k < n; k++)
-		uh_http_buf_release(&bodies[k]);
-	free(q);
-	free(bodies);
-	free(of);
-	return rc;
-}
-
-static int oa_generate(void *state, const struct uh_gen_req *reqs, size_t n,
-		       struct uh_gen_res *res, char *errbuf, size_t errlen)
-{
-	struct oa_state *st = state;
-	struct uh_err e;
-	int rc;
-
-	uh_err_clear(&e);
-	pthread_mutex_lock(&st->lock);
-	rc = gen_locked(st, reqs, n, res, &e);
-	pthread_mutex_unlock(&st->lock);
-	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+	return 0;
 }
 
 /* ------------------------------------------------------------ tokenize */
 
-static int oa_tokenize(void *state, const char *text, int64_t *n_tokens, char *errbuf,
-		       size_t errlen)
+/* vLLM answers a count; servers that do not, a token list. */
+static int count_tokens(const struct uh_http_req *q, const char *text, int64_t *n_tokens, char *why,
+			size_t cap)
 {
-	struct oa_state *st = state;
-	struct uh_http_buf b = { 0 };
-	struct uh_http_req q = { .path = "/tokenize", .at_root = 1, .pin = -1 };
-	struct uh_err e;
-	char why[256];
-	cJSON *j = NULL;
-	const cJSON *count;
+	cJSON *j = uh_http_json_parse(q->resp, q->resp_len, why, cap);
+	const cJSON *count = uh_http_json_get(j, "count");
 	struct ids ids;
 	long long k;
-	int rc;
+	int rc = 0;
 
-	uh_err_clear(&e);
-	tokenize_body(&b, st->model, text);
-	if (b.failed) {
-		uh_http_buf_release(&b);
-		snprintf(errbuf, errlen, "out of memory");
-		return UH_ENOMEM;
-	}
-	q.body = b.p;
-	q.body_len = b.len;
-	pthread_mutex_lock(&st->lock);
-	rc = uh_http_run(st->http, &q, 1, 0, NULL, &e);
-	pthread_mutex_unlock(&st->lock);
-	uh_http_buf_release(&b);
-	if (rc < 0) {
-		uh_err_prefix(&e, "tokenize: ");
-		return fail(errbuf, errlen, &e);
-	}
-	j = uh_http_json_parse(q.resp, q.resp_len, why, sizeof(why));
-	count = uh_http_json_get(j, "count");
+	(void)text;
 	if (j && uh_http_json_int(count, 0, 1e15, &k) == 0) {
 		*n_tokens = k;
-	} else if (j && parse_tokens(q.resp, q.resp_len, &ids, why, sizeof(why)) == 0) {
+	} else if (j && parse_tokens(q->resp, q->resp_len, &ids, why, cap) == 0) {
 		*n_tokens = (int64_t)ids.n;
 		free(ids.v);
 	} else {
 		if (j)
-			snprintf(why, sizeof(why), "no 'count' and no 'tokens' in the answer");
-		rc = uh_err_set(&e, UH_EINVAL, "tokenize (%s/tokenize): %s",
-				uh_http_endpoint(st->http, (size_t)q.endpoint), why);
-		uh_http_scrub(st->http, e.msg);
+			snprintf(why, cap, "no 'count' and no 'tokens' in the answer");
+		rc = -1;
 	}
 	cJSON_Delete(j);
-	uh_http_reqs_release(&q, 1);
-	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+	return rc;
 }
+
+static const struct uh_http_proto openai_proto = {
+	.name = "openai",
+	.known = KNOWN_KEYS,
+	.size = sizeof(struct oa_state),
+	.setup = oa_setup,
+	.release = oa_release,
+	.score = score_locked,
+	.gen_path = "/completions",
+	.gen_at_root = 0,
+	.gen_body = gen_body,
+	.gen_read = read_gen,
+	.tok_body = tokenize_body,
+	.tok_count = count_tokens,
+};
 
 static const struct uh_backend_api openai_api = {
 	.abi_version = UH_BACKEND_ABI_VERSION,
@@ -1215,13 +999,13 @@ static const struct uh_backend_api openai_api = {
 	.name = "openai",
 	.caps = UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE | UH_CAN_TOKEN_LOGPROBS,
 	.open = oa_open,
-	.close = oa_close,
-	.model_id = oa_model_id,
-	.score = oa_score,
+	.close = uh_http_backend_close,
+	.model_id = uh_http_backend_model_id,
+	.score = uh_http_backend_score,
 	.free_score = oa_free_score,
-	.generate = oa_generate,
-	.free_gen = oa_free_gen,
-	.tokenize = oa_tokenize,
+	.generate = uh_http_backend_generate,
+	.free_gen = uh_http_backend_free_gen,
+	.tokenize = uh_http_backend_tokenize,
 };
 
 const struct uh_backend_api *uh_openai_backend(void)

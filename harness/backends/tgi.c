@@ -12,7 +12,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,36 +22,22 @@
 #define CLAMP (-9999.0)
 
 struct tgi_state {
-	struct uh_http *http;
-	char *model_id;
-	char *eos_token;     /* NULL: UH_SCORE_EOS is refused */
-	pthread_mutex_t lock;
+	struct uh_http_backend b;  /* first: the shared functions take the state */
+	char *eos_token;           /* NULL: UH_SCORE_EOS is refused */
 };
+
+static const struct uh_http_proto tgi_proto;
 
 /* One token of a /tokenize answer. */
 struct tok {
 	long long id, start, stop;
 };
 
-static int fail(char *errbuf, size_t errlen, const struct uh_err *e)
-{
-	snprintf(errbuf, errlen, "%s", e->msg);
-	return e->code;
-}
-
 /* ------------------------------------------------------------ open / close */
 
-static void tgi_close(void *state)
+static void tgi_release(void *state)
 {
-	struct tgi_state *st = state;
-
-	if (!st)
-		return;
-	uh_http_free(st->http);
-	free(st->model_id);
-	free(st->eos_token);
-	pthread_mutex_destroy(&st->lock);
-	free(st);
+	free(((struct tgi_state *)state)->eos_token);
 }
 
 /* The served model's name from GET /info (model_id). Caller frees *name. */
@@ -62,7 +47,7 @@ static int info_model(struct tgi_state *st, char **name, struct uh_err *err)
 	char why[256];
 	cJSON *j;
 	const cJSON *id;
-	int rc = uh_http_run(st->http, &q, 1, 0, NULL, err);
+	int rc = uh_http_run(st->b.http, &q, 1, 0, NULL, err);
 
 	*name = NULL;
 	if (rc < 0)
@@ -79,69 +64,30 @@ static int info_model(struct tgi_state *st, char **name, struct uh_err *err)
 	return rc;
 }
 
-static int tgi_open(const struct uh_backend_config *cfg, void **state, char *errbuf, size_t errlen)
+/* The model from --opt model, else GET /info; the EOS text from --opt eos_token. */
+static int tgi_setup(void *state, struct uh_http_conf *c, struct uh_err *err)
 {
-	struct uh_http_conf c;
-	struct uh_http_opts o;
-	struct tgi_state *st = NULL;
-	struct uh_err e;
-	const char *key;
-	char host[256], *model = NULL;
-	size_t n;
-	int rc;
+	struct tgi_state *st = state;
+	char *model = NULL;
+	int rc = 0;
 
-	*state = NULL;
-	uh_err_clear(&e);
-	rc = uh_http_conf_parse(&c, cfg, "tgi", KNOWN_KEYS, &e);
-	if (rc < 0)
-		return fail(errbuf, errlen, &e);
-	rc = uh_http_conf_key(&c, &key, &e);
-	if (rc < 0)
-		goto out;
-	st = calloc(1, sizeof(*st));
-	if (!st) {
-		rc = uh_err_set(&e, UH_ENOMEM, "out of memory");
-		goto out;
+	st->eos_token = c->eos_token;
+	c->eos_token = NULL;
+	if (c->model) {
+		model = c->model;
+		c->model = NULL;
+	} else {
+		rc = info_model(st, &model, err);
 	}
-	pthread_mutex_init(&st->lock, NULL);
-	st->eos_token = c.eos_token;
-	c.eos_token = NULL;
-	o = (struct uh_http_opts){
-		.urls = (const char *const *)c.urls, .n_urls = c.n_urls,
-		.concurrency = c.concurrency, .timeout_s = c.timeout_s, .retries = c.retries,
-		.backoff_base_s = c.backoff_s, .backoff_cap_s = c.backoff_cap_s,
-		.api_key = key, .max_response = c.max_response,
-	};
-	rc = uh_http_new(&st->http, &o, &e);
-	if (rc < 0)
-		goto out;
-	if (c.model) {
-		model = c.model;
-		c.model = NULL;
-	} else if ((rc = info_model(st, &model, &e)) < 0) {
-		goto out;
-	}
-	uh_http_url_host(c.urls[0], host, sizeof(host));
-	n = strlen("tgi:@") + strlen(model) + strlen(host) + 1;
-	if (!(st->model_id = malloc(n))) {
-		rc = uh_err_set(&e, UH_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(st->model_id, n, "tgi:%s@%s", model, host);
-	*state = st;
-	st = NULL;
-out:
+	if (rc == 0)
+		rc = uh_http_backend_name(&st->b, model, c->urls[0], err);
 	free(model);
-	uh_http_conf_release(&c);
-	if (rc < 0 && st)
-		uh_http_scrub(st->http, e.msg);
-	tgi_close(st);
-	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+	return rc;
 }
 
-static const char *tgi_model_id(void *state)
+static int tgi_open(const struct uh_backend_config *cfg, void **state, char *errbuf, size_t errlen)
 {
-	return ((struct tgi_state *)state)->model_id;
+	return uh_http_backend_open(&tgi_proto, cfg, state, errbuf, errlen);
 }
 
 /* ------------------------------------------------------------ /tokenize */
@@ -185,8 +131,9 @@ static int parse_toks(struct uh_http_jdoc *d, const char *body, size_t len, size
 	return 0;
 }
 
-static void tokenize_body(struct uh_http_buf *b, const char *text)
+static void tokenize_body(struct uh_http_buf *b, const void *state, const char *text)
 {
+	(void)state;
 	uh_http_buf_puts(b, "{\"inputs\":");
 	uh_http_buf_add_json_str(b, text);
 	uh_http_buf_puts(b, "}");
@@ -281,38 +228,34 @@ static int read_score(const struct tgi_state *st, struct uh_http_jdoc *d, const 
 	goto out;
 bad:
 	rc = uh_err_set(err, UH_EINVAL, "score request %zu (%s%s): %s", i,
-			uh_http_endpoint(st->http, (size_t)at->endpoint), at == tq ? "/tokenize" : "/generate",
+			uh_http_endpoint(st->b.http, (size_t)at->endpoint), at == tq ? "/tokenize" : "/generate",
 			why);
-	uh_http_scrub(st->http, err->msg);
+	uh_http_scrub(st->b.http, err->msg);
 out:
 	free(toks);
 	return rc;
 }
 
-static int score_locked(struct tgi_state *st, const struct uh_score_req *reqs, size_t n,
+static int score_locked(void *state, const struct uh_score_req *reqs, size_t n,
 			struct uh_score_res *res, struct uh_err *err)
 {
-	size_t cap = n ? n : 1;
-	struct uh_http_req *q = calloc(2 * cap, sizeof(*q));
-	struct uh_http_buf *bodies = calloc(2 * cap, sizeof(*bodies));
-	size_t *of = malloc(cap * sizeof(*of)), *lens = malloc(cap * sizeof(*lens));
+	struct tgi_state *st = state;
+	struct uh_http_batch q = { 0 };
+	size_t *lens = malloc((n ? n : 1) * sizeof(*lens));
 	struct uh_http_jdoc doc = { 0 };
-	size_t m = 0;
-	int rc = 0;
+	int rc = uh_http_batch_init(&q, 2 * n, err);
 
-	if (!q || !bodies || !of || !lens) {
+	if (rc == 0 && !lens)
 		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct uh_http_buf text = { 0 };
-		int eos = (reqs[i].flags & UH_SCORE_EOS) != 0;
+		int eos = (reqs[i].flags & UH_SCORE_EOS) != 0, failed;
 
 		if (eos && !st->eos_token) {
 			rc = uh_err_set(err, UH_EINVAL,
 					"score request %zu wants the EOS scored: give the end-of-text token's text with --opt eos_token=... (e.g. </s>)",
 					i);
-			goto out;
+			break;
 		}
 		if (!reqs[i].continuation[0] && !eos) {
 			res[i].n_tokens = 0;  /* nothing to score */
@@ -323,114 +266,61 @@ static int score_locked(struct tgi_state *st, const struct uh_score_req *reqs, s
 		if (eos)
 			uh_http_buf_add(&text, st->eos_token, strlen(st->eos_token));
 		if (!text.failed) {
-			tokenize_body(&bodies[2 * m], text.p);
-			score_body(&bodies[2 * m + 1], text.p);
+			tokenize_body(&q.body[q.n], st, text.p);
+			score_body(&q.body[q.n + 1], text.p);
 		}
-		lens[m] = text.len;
-		if (text.failed || bodies[2 * m].failed || bodies[2 * m + 1].failed) {
-			uh_http_buf_release(&text);
-			rc = uh_err_set(err, UH_ENOMEM, "out of memory building score request %zu", i);
-			goto out;
-		}
+		lens[q.n / 2] = text.len;
+		failed = text.failed;
 		uh_http_buf_release(&text);
-		q[2 * m] = (struct uh_http_req){ .path = "/tokenize", .at_root = 1, .pin = -1,
-						 .body = bodies[2 * m].p, .body_len = bodies[2 * m].len };
-		q[2 * m + 1] = (struct uh_http_req){ .path = "/generate", .at_root = 1, .pin = -1,
-						     .body = bodies[2 * m + 1].p,
-						     .body_len = bodies[2 * m + 1].len };
-		of[m++] = i;
+		/* two requests per item: /tokenize at 2k, /generate at 2k + 1 */
+		if (failed || uh_http_batch_add(&q, "/tokenize", 1, i) < 0 ||
+		    uh_http_batch_add(&q, "/generate", 1, i) < 0)
+			rc = uh_err_set(err, UH_ENOMEM, "out of memory building score request %zu", i);
 	}
-	rc = uh_http_run(st->http, q, 2 * m, 0, NULL, err);
-	if (rc < 0) {
-		uh_err_prefix(err, "score: ");
-		goto out;
-	}
-	for (size_t k = 0; k < m && rc == 0; k++)
-		rc = read_score(st, &doc, &q[2 * k], &q[2 * k + 1], of[k], &reqs[of[k]], lens[k], &res[of[k]],
-				err);
-out:
-	if (q)
-		uh_http_reqs_release(q, 2 * m);
-	for (size_t k = 0; bodies && k < 2 * n; k++)
-		uh_http_buf_release(&bodies[k]);
-	free(q);
-	free(bodies);
-	free(of);
+	if (rc == 0)
+		rc = uh_http_batch_run(st->b.http, &q, "score", err);
+	for (size_t k = 0; k < q.n / 2 && rc == 0; k++)
+		rc = read_score(st, &doc, &q.q[2 * k], &q.q[2 * k + 1], q.of[2 * k], &reqs[q.of[2 * k]], lens[k],
+				&res[q.of[2 * k]], err);
+	uh_http_batch_release(&q);
 	free(lens);
 	uh_http_jdoc_release(&doc);
 	return rc;
 }
 
-static int tgi_score(void *state, const struct uh_score_req *reqs, size_t n,
-		     struct uh_score_res *res, char *errbuf, size_t errlen)
-{
-	struct tgi_state *st = state;
-	struct uh_err e;
-	int rc;
-
-	uh_err_clear(&e);
-	pthread_mutex_lock(&st->lock);
-	rc = score_locked(st, reqs, n, res, &e);
-	pthread_mutex_unlock(&st->lock);
-	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
-}
-
 /* ------------------------------------------------------------ generate */
 
-static void tgi_free_gen(void *state, struct uh_gen_res *res, size_t n)
+static void gen_body(struct uh_http_buf *b, const void *state, const struct uh_gen_req *r)
 {
 	(void)state;
-	for (size_t i = 0; i < n; i++) {
-		free(res[i].text);
-		res[i].text = NULL;
-	}
-}
-
-static void gen_body(struct uh_http_buf *b, const struct uh_gen_req *r)
-{
 	uh_http_buf_puts(b, "{\"inputs\":");
 	uh_http_buf_add_json_str(b, r->prompt);
 	uh_http_buf_addf(b, ",\"parameters\":{\"max_new_tokens\":%d,\"do_sample\":false,\"details\":true",
 			 (int)r->max_new_tokens);
-	if (r->n_stop) {
-		uh_http_buf_puts(b, ",\"stop\":[");
-		for (size_t k = 0; k < r->n_stop; k++) {
-			if (k)
-				uh_http_buf_puts(b, ",");
-			uh_http_buf_add_json_str(b, r->stop[k]);
-		}
-		uh_http_buf_puts(b, "]");
-	}
+	uh_http_buf_add_stop(b, r);
 	uh_http_buf_puts(b, "}}");
 }
 
-static int read_gen(const struct tgi_state *st, const struct uh_http_req *q, size_t i,
-		    const struct uh_gen_req *r, struct uh_gen_res *res, struct uh_err *err)
+static int read_gen(const cJSON *j, const struct uh_gen_req *r, struct uh_gen_res *res, char *why,
+		    size_t cap)
 {
-	char why[384];
-	cJSON *j = uh_http_json_parse(q->resp, q->resp_len, why, sizeof(why));
 	const cJSON *text = uh_http_json_get(j, "generated_text");
 	const cJSON *d = uh_http_json_get(j, "details");
 	const cJSON *fr = uh_http_json_get(d, "finish_reason");
 	const cJSON *gt = uh_http_json_get(d, "generated_tokens");
 	long long k;
-	int rc = 0;
 
-	if (!j)
-		goto bad;
 	if (!cJSON_IsString(text)) {
-		snprintf(why, sizeof(why), "generated_text is %s", uh_http_json_kind(text));
-		goto bad;
+		snprintf(why, cap, "generated_text is %s", uh_http_json_kind(text));
+		return -1;
 	}
 	if (uh_http_json_int(gt, 0, r->max_new_tokens, &k) < 0) {
-		snprintf(why, sizeof(why), "details.generated_tokens is %s%s (max_new_tokens %d)",
+		snprintf(why, cap, "details.generated_tokens is %s%s (max_new_tokens %d)",
 			 uh_http_json_kind(gt), cJSON_IsNumber(gt) ? " out of range" : "", (int)r->max_new_tokens);
-		goto bad;
+		return -1;
 	}
-	if (!(res->text = strdup(text->valuestring))) {
-		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-		goto out;
-	}
+	if (!(res->text = strdup(text->valuestring)))
+		return UH_ENOMEM;
 	res->n_tokens = k;
 	if (cJSON_IsString(fr) && !strcmp(fr->valuestring, "length")) {
 		res->finish_reason = UH_FINISH_LENGTH;
@@ -450,133 +340,51 @@ static int read_gen(const struct tgi_state *st, const struct uh_http_req *q, siz
 			*cut = '\0';
 		res->finish_reason = UH_FINISH_STOP;
 	} else {
-		snprintf(why, sizeof(why), "details.finish_reason is %s%s%s (want length, eos_token or stop_sequence)",
+		snprintf(why, cap, "details.finish_reason is %s%s%s (want length, eos_token or stop_sequence)",
 			 uh_http_json_kind(fr), cJSON_IsString(fr) ? " " : "", cJSON_IsString(fr) ? fr->valuestring : "");
-		goto bad;
+		return -1;
 	}
-	goto out;
-bad:
-	rc = uh_err_set(err, UH_EINVAL, "generate request %zu (%s/generate): %s", i,
-			uh_http_endpoint(st->http, (size_t)q->endpoint), why);
-	uh_http_scrub(st->http, err->msg);
-out:
-	cJSON_Delete(j);
-	return rc;
-}
-
-static int gen_locked(struct tgi_state *st, const struct uh_gen_req *reqs, size_t n,
-		      struct uh_gen_res *res, struct uh_err *err)
-{
-	struct uh_http_req *q = calloc(n ? n : 1, sizeof(*q));
-	struct uh_http_buf *bodies = calloc(n ? n : 1, sizeof(*bodies));
-	size_t *of = malloc((n ? n : 1) * sizeof(*of));
-	size_t nq = 0;
-	int rc = 0;
-
-	if (!q || !bodies || !of) {
-		rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (reqs[i].max_new_tokens == 0) {
-			if (!(res[i].text = strdup(""))) {
-				rc = uh_err_set(err, UH_ENOMEM, "out of memory");
-				goto out;
-			}
-			res[i].finish_reason = UH_FINISH_LENGTH;
-			continue;
-		}
-		gen_body(&bodies[nq], &reqs[i]);
-		if (bodies[nq].failed) {
-			rc = uh_err_set(err, UH_ENOMEM, "out of memory building generate request %zu", i);
-			goto out;
-		}
-		q[nq] = (struct uh_http_req){ .path = "/generate", .at_root = 1, .pin = -1,
-					      .body = bodies[nq].p, .body_len = bodies[nq].len };
-		of[nq++] = i;
-	}
-	rc = uh_http_run(st->http, q, nq, 0, NULL, err);
-	if (rc < 0) {
-		uh_err_prefix(err, "generate: ");
-		goto out;
-	}
-	for (size_t k = 0; k < nq && rc == 0; k++)
-		rc = read_gen(st, &q[k], of[k], &reqs[of[k]], &res[of[k]], err);
-out:
-	if (rc < 0)
-		tgi_free_gen(st, res, n);
-	if (q)
-		uh_http_reqs_release(q, nq);
-	for (size_t k = 0; bodies && k < n; k++)
-		uh_http_buf_release(&bodies[k]);
-	free(q);
-	free(bodies);
-	free(of);
-	return rc;
-}
-
-static int tgi_generate(void *state, const struct uh_gen_req *reqs, size_t n,
-			struct uh_gen_res *res, char *errbuf, size_t errlen)
-{
-	struct tgi_state *st = state;
-	struct uh_err e;
-	int rc;
-
-	uh_err_clear(&e);
-	pthread_mutex_lock(&st->lock);
-	rc = gen_locked(st, reqs, n, res, &e);
-	pthread_mutex_unlock(&st->lock);
-	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+	return 0;
 }
 
 /* ------------------------------------------------------------ tokenize */
 
-static int tgi_tokenize(void *state, const char *text, int64_t *n_tokens, char *errbuf,
-			size_t errlen)
+/* Tokens with a byte span in a /tokenize answer (special tokens have none). */
+static int count_toks(const struct uh_http_req *q, const char *text, int64_t *n_tokens, char *why,
+		      size_t cap)
 {
-	struct tgi_state *st = state;
-	struct uh_http_buf b = { 0 };
-	struct uh_http_req q = { .path = "/tokenize", .at_root = 1, .pin = -1 };
-	struct uh_err e;
-	struct tok *toks = NULL;
 	struct uh_http_jdoc doc = { 0 };
+	struct tok *toks = NULL;
 	size_t n = 0;
-	char why[256];
 	int rc;
 
-	uh_err_clear(&e);
-	tokenize_body(&b, text);
-	if (b.failed) {
-		uh_http_buf_release(&b);
-		snprintf(errbuf, errlen, "out of memory");
-		return UH_ENOMEM;
-	}
-	q.body = b.p;
-	q.body_len = b.len;
-	pthread_mutex_lock(&st->lock);
-	rc = uh_http_run(st->http, &q, 1, 0, NULL, &e);
-	pthread_mutex_unlock(&st->lock);
-	uh_http_buf_release(&b);
-	if (rc < 0) {
-		uh_err_prefix(&e, "tokenize: ");
-		return fail(errbuf, errlen, &e);
-	}
-	if (parse_toks(&doc, q.resp, q.resp_len, strlen(text), &toks, &n, why, sizeof(why)) < 0) {
-		rc = uh_err_set(&e, UH_EINVAL, "tokenize (%s/tokenize): %s",
-				uh_http_endpoint(st->http, (size_t)q.endpoint), why);
-		uh_http_scrub(st->http, e.msg);
-	} else {
+	rc = parse_toks(&doc, q->resp, q->resp_len, strlen(text), &toks, &n, why, cap);
+	if (rc == 0) {
 		int64_t k = 0;
 
 		for (size_t t = 0; t < n; t++)
-			k += toks[t].stop > toks[t].start;  /* special tokens have no span */
+			k += toks[t].stop > toks[t].start;
 		*n_tokens = k;
 	}
 	free(toks);
 	uh_http_jdoc_release(&doc);
-	uh_http_reqs_release(&q, 1);
-	return rc < 0 ? fail(errbuf, errlen, &e) : 0;
+	return rc;
 }
+
+static const struct uh_http_proto tgi_proto = {
+	.name = "tgi",
+	.known = KNOWN_KEYS,
+	.size = sizeof(struct tgi_state),
+	.setup = tgi_setup,
+	.release = tgi_release,
+	.score = score_locked,
+	.gen_path = "/generate",
+	.gen_at_root = 1,
+	.gen_body = gen_body,
+	.gen_read = read_gen,
+	.tok_body = tokenize_body,
+	.tok_count = count_toks,
+};
 
 static const struct uh_backend_api tgi_api = {
 	.abi_version = UH_BACKEND_ABI_VERSION,
@@ -584,13 +392,13 @@ static const struct uh_backend_api tgi_api = {
 	.name = "tgi",
 	.caps = UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE,
 	.open = tgi_open,
-	.close = tgi_close,
-	.model_id = tgi_model_id,
-	.score = tgi_score,
+	.close = uh_http_backend_close,
+	.model_id = uh_http_backend_model_id,
+	.score = uh_http_backend_score,
 	.free_score = tgi_free_score,
-	.generate = tgi_generate,
-	.free_gen = tgi_free_gen,
-	.tokenize = tgi_tokenize,
+	.generate = uh_http_backend_generate,
+	.free_gen = uh_http_backend_free_gen,
+	.tokenize = uh_http_backend_tokenize,
 };
 
 const struct uh_backend_api *uh_tgi_backend(void)
