@@ -19,10 +19,13 @@
  * literal such as NaN, null or -9999.0 in a given position, a missing
  * logprobs object, arrays one too long, huge bodies). It counts requests,
  * records the largest number handled at once, and the last Authorization
- * header it saw.
+ * header it saw. fs_raw_score calls a backend's own score() for the tests
+ * that check its codes and messages.
  */
 #ifndef UH_TESTS_FAKE_SERVER_H
 #define UH_TESTS_FAKE_SERVER_H
+
+#include "harness/backends/registry.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
@@ -617,6 +620,23 @@ FS_FN int fs_get(struct fake_server *fs, const int *field)
 	v = *field;
 	pthread_mutex_unlock(&fs->mu);
 	return v;
+}
+
+/*
+ * Score through b's raw table, to see the backend's own code and message
+ * (msg[cap]); results are zeroed first and freed on success.
+ */
+FS_FN int fs_raw_score(struct uh_backend *b, const struct uh_score_req *q, size_t n,
+		       struct uh_score_res *res, char *msg, size_t cap)
+{
+	int rc;
+
+	memset(res, 0, n * sizeof(*res));
+	msg[0] = '\0';
+	rc = b->api->score(b->state, q, n, res, msg, cap);
+	if (rc == 0)
+		b->api->free_score(b->state, res, n);
+	return rc;
 }
 
 #endif

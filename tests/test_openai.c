@@ -142,20 +142,6 @@ static void assert_has(const char *hay, const char *needle)
 	cr_assert(strstr(hay, needle) != NULL, "'%s' not in '%s'", needle, hay);
 }
 
-/* Score through the raw table (to see the backend's own code and message). */
-static int raw_score(struct uh_backend *b, const struct uh_score_req *q, size_t n,
-		     struct uh_score_res *res, char *msg, size_t cap)
-{
-	int rc;
-
-	memset(res, 0, n * sizeof(*res));
-	msg[0] = '\0';
-	rc = b->api->score(b->state, q, n, res, msg, cap);
-	if (rc == 0)
-		b->api->free_score(b->state, res, n);
-	return rc;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -477,7 +463,7 @@ Test(openai, bounded_retries_then_clear_error)
 	fs->fail_path = "/v1/completions";
 	fs->fail_n = 1000;
 	fs->fail_status = 503;
-	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
+	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
 	assert_has(msg, "HTTP 503");
 	assert_has(msg, "after 3 attempts");
 	assert_has(msg, "/v1/completions");
@@ -497,7 +483,7 @@ Test(openai, status_400_is_not_retried)
 	fs->fail_path = "/v1/completions";
 	fs->fail_n = 1000;
 	fs->fail_status = 400;
-	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL);
+	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL);
 	assert_has(msg, "HTTP 400");
 	assert_has(msg, "after 1 attempt)");
 	cr_assert_eq(fs_get(fs, &fs->n_completions), 1);
@@ -514,7 +500,7 @@ Test(openai, slow_answer_times_out_then_fails)
 
 	open_ok(&b, fs, "concurrency=1", "timeout=0.2", "retries=1", NULL);
 	fs->delay_ms = 700;
-	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
+	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
 	assert_has(msg, "timed out after 0.2 s");
 	assert_has(msg, "after 2 attempts");
 	cr_assert_eq(fs_get(fs, &fs->n_completions), 2);
@@ -536,7 +522,7 @@ Test(openai, connection_closed_mid_body)
 	check_results(REQS, res, N_REQS);
 	uh_backend_free_score(&b, res, N_REQS);
 	fs->close_n = 1000;  /* always: an error */
-	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
+	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
 	assert_has(msg, "after 2 attempts");
 	uh_backend_close(&b);
 	fs_stop(fs);
@@ -551,7 +537,7 @@ Test(openai, connection_refused)
 
 	open_ok(&b, fs, "retries=1", NULL);
 	fs_stop(fs);  /* nobody listens there any more */
-	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
+	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
 	assert_has(msg, "tokenize: request ");
 	assert_has(msg, "/tokenize: Couldn't connect to server");
 	assert_has(msg, "after 2 attempts");
@@ -567,7 +553,7 @@ Test(openai, oversized_answer_is_an_error)
 
 	open_ok(&b, fs, "max_response=100000", NULL);
 	fs->huge = 300000;
-	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
+	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
 	assert_has(msg, "larger than the 100000-byte cap");
 	assert_has(msg, "after 1 attempt)");
 	uh_backend_close(&b);
@@ -586,7 +572,7 @@ static void bad_answer(void (*set)(struct fake_server *), const char *want1, con
 
 	open_ok(&b, fs, "concurrency=1", NULL);  /* all four prompts in one request */
 	set(fs);
-	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL, "%s", msg);
+	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL, "%s", msg);
 	assert_has(msg, want1);
 	assert_has(msg, want2);
 	assert_has(msg, fs->url);
@@ -719,7 +705,7 @@ Test(openai, api_key_sent_and_never_shown)
 	fs->fail_path = "/v1/completions";
 	fs->fail_n = 1000;
 	fs->fail_status = 401;
-	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL);
+	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL);
 	assert_has(msg, "HTTP 401");
 	assert_has(msg, "Bearer ***");
 	cr_assert_null(strstr(msg, "sk-test"), "%s", msg);
@@ -731,7 +717,7 @@ Test(openai, api_key_sent_and_never_shown)
 		/* strings not tokenized (and cached) yet */
 		struct uh_score_req q = { "fresh context", " fresh answer", 0 };
 
-		cr_assert_eq(raw_score(&b, &q, 1, res, msg, sizeof(msg)), UH_EIO);
+		cr_assert_eq(fs_raw_score(&b, &q, 1, res, msg, sizeof(msg)), UH_EIO);
 	}
 	cr_assert_null(strstr(msg, "sk-test"), "%s", msg);
 	uh_backend_close(&b);

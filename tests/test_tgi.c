@@ -52,19 +52,6 @@ static const struct uh_score_req REQS[] = {
 };
 #define N_REQS (sizeof(REQS) / sizeof(REQS[0]))
 
-static int raw_score(struct uh_backend *b, const struct uh_score_req *q, size_t n,
-		     struct uh_score_res *res, char *msg, size_t cap)
-{
-	int rc;
-
-	memset(res, 0, n * sizeof(*res));
-	msg[0] = '\0';
-	rc = b->api->score(b->state, q, n, res, msg, cap);
-	if (rc == 0)
-		b->api->free_score(b->state, res, n);
-	return rc;
-}
-
 /* ------------------------------------------------------------ tests */
 
 Test(tgi, scores_from_prefill)
@@ -158,7 +145,7 @@ static void bad(const char *text, int pos, int bad_id, int truncate, const char 
 	fs->poison_pos = pos;
 	fs->tgi_bad_id = bad_id;
 	fs->truncate = truncate;
-	cr_assert_eq(raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL, "%s", msg);
+	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL, "%s", msg);
 	assert_has(msg, want);
 	assert_has(msg, fs->root);
 	cr_assert_lt(uh_backend_score(&b, REQS, N_REQS, res, &err), 0);
