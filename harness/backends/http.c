@@ -966,7 +966,7 @@ const cJSON *uh_http_json_get(const cJSON *o, const char *k)
 
 /* ------------------------------------------------------------ options */
 
-void uh_http_conf_release(struct uh_http_conf *c)
+static void conf_release(struct uh_http_conf *c)
 {
 	for (size_t i = 0; i < c->n_urls; i++)
 		free(c->urls[i]);
@@ -1054,8 +1054,13 @@ static int set_str(char **dst, const char *v)
 	return 0;
 }
 
-int uh_http_conf_parse(struct uh_http_conf *c, const struct uh_backend_config *cfg,
-		       const char *who, const char *known, struct uh_err *err)
+/*
+ * Parse cfg into c (defaults first). known is the space-separated list of
+ * keys the backend accepts; any other key is an error that lists them.
+ * Returns 0 or a negative UH_E* code with a message (prefixed "<who>: ").
+ */
+static int conf_parse(struct uh_http_conf *c, const struct uh_backend_config *cfg, const char *who,
+		      const char *known, struct uh_err *err)
 {
 	int rc = 0;
 
@@ -1149,11 +1154,16 @@ int uh_http_conf_parse(struct uh_http_conf *c, const struct uh_backend_config *c
 nomem:
 	rc = uh_err_set(err, UH_ENOMEM, "%s: out of memory", who);
 fail:
-	uh_http_conf_release(c);
+	conf_release(c);
 	return rc;
 }
 
-int uh_http_conf_key(const struct uh_http_conf *c, const char **key, struct uh_err *err)
+/*
+ * The API key from the environment variable c->api_key_env: *key is
+ * borrowed from the environment, NULL when unset; an unset variable that
+ * the user named explicitly is an error.
+ */
+static int conf_key(const struct uh_http_conf *c, const char **key, struct uh_err *err)
 {
 	const char *v = getenv(c->api_key_env);
 
@@ -1164,7 +1174,8 @@ int uh_http_conf_key(const struct uh_http_conf *c, const char **key, struct uh_e
 	return 0;
 }
 
-void uh_http_url_host(const char *url, char *dst, size_t cap)
+/* "host:port" of url into dst (no scheme, no path). */
+static void url_host(const char *url, char *dst, size_t cap)
 {
 	const char *p = strstr(url, "://");
 	size_t w;
@@ -1192,7 +1203,7 @@ static int backend_init(struct uh_http_backend *b, const struct uh_http_proto *p
 
 	pthread_mutex_init(&b->lock, NULL);
 	b->proto = proto;
-	rc = uh_http_conf_key(c, &key, err);
+	rc = conf_key(c, &key, err);
 	if (rc < 0)
 		return rc;
 	o = (struct uh_http_opts){
@@ -1214,7 +1225,7 @@ int uh_http_backend_open(const struct uh_http_proto *proto, const struct uh_back
 
 	*state = NULL;
 	uh_err_clear(&e);
-	rc = uh_http_conf_parse(&c, cfg, proto->name, proto->known, &e);
+	rc = conf_parse(&c, cfg, proto->name, proto->known, &e);
 	if (rc < 0)
 		return fail(errbuf, errlen, &e);
 	b = calloc(1, proto->size);
@@ -1222,7 +1233,7 @@ int uh_http_backend_open(const struct uh_http_proto *proto, const struct uh_back
 		rc = uh_err_set(&e, UH_ENOMEM, "out of memory");
 	else if ((rc = backend_init(b, proto, &c, &e)) == 0)
 		rc = proto->setup(b, &c, &e);
-	uh_http_conf_release(&c);
+	conf_release(&c);
 	if (rc < 0 && b) {
 		uh_http_scrub(b->http, e.msg);
 		uh_http_backend_close(b);
@@ -1251,7 +1262,7 @@ int uh_http_backend_name(struct uh_http_backend *b, const char *model, const cha
 	char host[256];
 	size_t n;
 
-	uh_http_url_host(url, host, sizeof(host));
+	url_host(url, host, sizeof(host));
 	n = strlen(b->proto->name) + strlen(":@") + strlen(model) + strlen(host) + 1;
 	if (!(b->model_id = malloc(n)))
 		return uh_err_set(err, UH_ENOMEM, "out of memory");

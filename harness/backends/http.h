@@ -116,7 +116,7 @@ void uh_http_scrub(const struct uh_http *h, char *msg);
 struct cJSON;
 struct cJSON *uh_http_json_parse(const char *s, size_t len, char *why, size_t cap);
 
-/* ---- options shared by the HTTP backends ---- */
+/* ---- options shared by the HTTP backends (parsed by uh_http_backend_open) ---- */
 
 struct uh_http_conf {
 	char **urls;            /* split on ',', trailing '/' kept as given */
@@ -136,24 +136,6 @@ struct uh_http_conf {
 	char *eos_token;        /* NULL: not given */
 };
 
-/*
- * Parse cfg into c (defaults first). known is the space-separated list of
- * keys the backend accepts; any other key is an error that lists them.
- * Returns 0 or a negative UH_E* code with a message (prefixed "<who>: ").
- */
-int uh_http_conf_parse(struct uh_http_conf *c, const struct uh_backend_config *cfg,
-		       const char *who, const char *known, struct uh_err *err);
-void uh_http_conf_release(struct uh_http_conf *c);
-
-/*
- * The API key from the environment variable c->api_key_env: *key is
- * borrowed from the environment, NULL when unset; an unset variable that
- * the user named explicitly is an error.
- */
-int uh_http_conf_key(const struct uh_http_conf *c, const char **key, struct uh_err *err);
-
-/* "host:port" of url into dst (no scheme, no path). */
-void uh_http_url_host(const char *url, char *dst, size_t cap);
 
 /* ---- what the HTTP backends share around the client ---- */
 
