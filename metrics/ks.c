@@ -18,6 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SSE2 (every x86-64) for the statistic's passes; UH_KS_NO_SSE2 builds the
+ * portable scalar code instead, which computes the same. */
+#if defined(__SSE2__) && defined(__x86_64__) && !defined(UH_KS_NO_SSE2)
+#include <emmintrin.h>
+#define FAST_SSE2 1
+#else
+#define FAST_SSE2 0
+#endif
+
 /* scipy's ks_2samp(method='auto') is exact iff max(n1, n2) <= MAX_AUTO_N. */
 #define MAX_AUTO_N 10000
 
@@ -195,30 +204,41 @@ static uint32_t bucket_any(double v, double half_min, double scale, double top, 
 }
 
 /*
- * min and max of a[0..n) into *mn, *mx, in two lanes (the order does not
- * matter without NaN). Returns nonzero when a[] holds a NaN, which the
+ * min and max of a[0..n) into *mn, *mx, in several lanes (the order does
+ * not matter without NaN). Returns nonzero when a[] holds a NaN, which the
  * comparisons skip: one pass both validates and measures the sample.
  */
 static int min_max(const double *a, size_t n, double *mn, double *mx)
 {
-	double lo0 = *mn, lo1 = *mn, hi0 = *mx, hi1 = *mx;
-	int nan = 0;
 	size_t k = 0;
+	int nan = 0;
+#if FAST_SSE2
+	/* minpd(v, lo) is v < lo ? v : lo, as below */
+	__m128d lo0 = _mm_set1_pd(*mn), lo1 = lo0, hi0 = _mm_set1_pd(*mx), hi1 = hi0;
+	__m128d un = _mm_setzero_pd();
 
-	for (; k + 1 < n; k += 2) {
-		lo0 = a[k] < lo0 ? a[k] : lo0;
-		lo1 = a[k + 1] < lo1 ? a[k + 1] : lo1;
-		hi0 = a[k] > hi0 ? a[k] : hi0;
-		hi1 = a[k + 1] > hi1 ? a[k + 1] : hi1;
-		nan |= (a[k] != a[k]) | (a[k + 1] != a[k + 1]);
+	for (; k + 4 <= n; k += 4) {
+		__m128d v0 = _mm_loadu_pd(a + k), v1 = _mm_loadu_pd(a + k + 2);
+
+		lo0 = _mm_min_pd(v0, lo0);
+		lo1 = _mm_min_pd(v1, lo1);
+		hi0 = _mm_max_pd(v0, hi0);
+		hi1 = _mm_max_pd(v1, hi1);
+		un = _mm_or_pd(un, _mm_cmpunord_pd(v0, v1));
 	}
-	if (k < n) {
-		lo0 = a[k] < lo0 ? a[k] : lo0;
-		hi0 = a[k] > hi0 ? a[k] : hi0;
+	lo0 = _mm_min_pd(lo0, lo1);
+	hi0 = _mm_max_pd(hi0, hi1);
+	lo0 = _mm_min_pd(lo0, _mm_unpackhi_pd(lo0, lo0));
+	hi0 = _mm_max_pd(hi0, _mm_unpackhi_pd(hi0, hi0));
+	*mn = _mm_cvtsd_f64(lo0);
+	*mx = _mm_cvtsd_f64(hi0);
+	nan = _mm_movemask_pd(un) != 0;
+#endif
+	for (; k < n; k++) {
+		*mn = a[k] < *mn ? a[k] : *mn;
+		*mx = a[k] > *mx ? a[k] : *mx;
 		nan |= a[k] != a[k];
 	}
-	*mn = lo0 < lo1 ? lo0 : lo1;
-	*mx = hi0 > hi1 ? hi0 : hi1;
 	return nan;
 }
 
@@ -242,8 +262,393 @@ static int nan_error(const double *v, size_t n, const char *name, struct uh_err 
 	return uh_err_set(err, UH_EINVAL, "ks_2samp: sample %s holds NaN at index %zu", name, i);
 }
 
-static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, double *d,
-			struct uh_err *err)
+/*
+ * ---------------------------------------------------------------- fast path
+ *
+ * For samples of at most FAST_N values each the same buckets are processed
+ * in passes that mostly avoid data-dependent branches:
+ *
+ *  1. bucket numbers (two at a time) and per-bucket counts, packed as
+ *     cx + (cy << 16) in one 32-bit word;
+ *  2. the extremes kmax, kmin of the key i*n2 - j*n1 over all bucket ends
+ *     (each bucket end is a pooled value: the values of later buckets are
+ *     strictly larger);
+ *  3. a second scan over the bucket ends: an end whose key is an extreme
+ *     is evaluated as scipy evaluates it, and a bucket holding both
+ *     samples whose inner points can reach an extreme (its key bounds,
+ *     all x first or all y first) becomes a candidate;
+ *  4. only the values of candidate buckets are gathered, sorted and walked
+ *     value by value.
+ *
+ * Every point whose key equals the final extreme is evaluated (end points
+ * at the end-key extremes in pass 3, inner points of candidates in pass
+ * 4), and no point with a smaller key can round to a larger diff (see
+ * struct walk), so the extremes are those of the full walk. Extremes of
+ * key 0 need no evaluation: such a diff is exactly +0.0, the start value.
+ *
+ * Counts and keys fit in 32 bits: i, j <= 32767 and |key| <= n1*n2 < 2^30.
+ * With SSE2 the passes over buckets run four buckets to a vector: a prefix
+ * sum of the packed counts gives (i, j) per lane and pmaddwd (i*n2 +
+ * j*(-n1), exact in 32 bits) the key.
+ */
+#define FAST_N 32767
+#define FAST_TAG UINT32_C(0x80000000)
+#define FAST_STACK 32768 /* bytes of stack before ks_statistic_fast allocates */
+
+struct cand {
+	uint32_t b;              /* the bucket */
+	uint32_t i0, j0, cx, cy; /* counts before the bucket, its sizes */
+	uint32_t px, py;         /* gather cursors into the value buffer */
+};
+
+struct fast {
+	struct walk w;
+	uint32_t *cnt;    /* per bucket cx + (cy << 16), or FAST_TAG | candidate */
+	struct cand *cand;
+	uint32_t ncand, nvals;
+	int32_t n1, n2, kmax, kmin; /* kmax >= 1 and kmin <= -1: see pass 3 */
+};
+
+/* Pass 3 for bucket b, holding the packed counts c, after i0 x and j0 y. */
+static void fast_bucket(struct fast *f, uint32_t b, uint32_t c, uint32_t i0, uint32_t j0)
+{
+	uint32_t cx = c & 0xffff, cy = c >> 16, i = i0 + cx, j = j0 + cy;
+	int32_t key = (int32_t)i * f->n2 - (int32_t)j * f->n1;
+
+	if (key == f->kmax || key == f->kmin) {
+		f->w.i = i;
+		f->w.j = j;
+		walk_eval(&f->w);
+	}
+	if (cx && cy) {
+		int32_t ub = (int32_t)i * f->n2 - (int32_t)j0 * f->n1;
+		int32_t lb = (int32_t)i0 * f->n2 - (int32_t)j * f->n1;
+
+		if (ub >= f->kmax || lb <= f->kmin) {
+			struct cand *k = &f->cand[f->ncand];
+
+			k->b = b;
+			k->i0 = i0;
+			k->j0 = j0;
+			k->cx = cx;
+			k->cy = cy;
+			k->px = f->nvals;
+			k->py = f->nvals + cx;
+			f->nvals += cx + cy;
+			f->cnt[b] = FAST_TAG | f->ncand++;
+		}
+	}
+}
+
+#if FAST_SSE2
+/* Inclusive prefix sums of the four lanes of c, plus *carry, which
+ * becomes the last lane of the result. */
+static inline __m128i prefix4(__m128i c, __m128i *carry)
+{
+	__m128i p = _mm_add_epi32(c, _mm_slli_si128(c, 4));
+
+	p = _mm_add_epi32(p, _mm_slli_si128(p, 8));
+	p = _mm_add_epi32(p, *carry);
+	*carry = _mm_shuffle_epi32(p, 0xff);
+	return p;
+}
+
+static inline __m128i max4(__m128i a, __m128i b)
+{
+	__m128i m = _mm_cmpgt_epi32(a, b);
+
+	return _mm_or_si128(_mm_and_si128(m, a), _mm_andnot_si128(m, b));
+}
+
+static inline __m128i min4(__m128i a, __m128i b)
+{
+	__m128i m = _mm_cmplt_epi32(a, b);
+
+	return _mm_or_si128(_mm_and_si128(m, a), _mm_andnot_si128(m, b));
+}
+
+static inline int32_t hmax4(__m128i a)
+{
+	a = max4(a, _mm_shuffle_epi32(a, 0x4e));
+	a = max4(a, _mm_shuffle_epi32(a, 0xb1));
+	return _mm_cvtsi128_si32(a);
+}
+
+static inline int32_t hmin4(__m128i a)
+{
+	a = min4(a, _mm_shuffle_epi32(a, 0x4e));
+	a = min4(a, _mm_shuffle_epi32(a, 0xb1));
+	return _mm_cvtsi128_si32(a);
+}
+#endif
+
+/* Pass 2: the extreme keys over all bucket ends (nbp a multiple of 4). */
+static void fast_key_range(struct fast *f, uint32_t nbp)
+{
+#if FAST_SSE2
+	const __m128i coef = _mm_set1_epi32((int32_t)((uint32_t)f->n2 | ((uint32_t)-f->n1 << 16)));
+	__m128i carry = _mm_setzero_si128(), mx = carry, mn = carry;
+
+	for (uint32_t b = 0; b < nbp; b += 4) {
+		__m128i p = prefix4(_mm_load_si128((const __m128i *)(f->cnt + b)), &carry);
+		__m128i k = _mm_madd_epi16(p, coef);
+
+		mx = max4(mx, k);
+		mn = min4(mn, k);
+	}
+	f->kmax = hmax4(mx);
+	f->kmin = hmin4(mn);
+#else
+	int32_t key = 0, mx = 0, mn = 0;
+
+	for (uint32_t b = 0; b < nbp; b++) {
+		uint32_t c = f->cnt[b];
+
+		key += (int32_t)(c & 0xffff) * f->n2 - (int32_t)(c >> 16) * f->n1;
+		mx = key > mx ? key : mx;
+		mn = key < mn ? key : mn;
+	}
+	f->kmax = mx;
+	f->kmin = mn;
+#endif
+	f->kmax = f->kmax > 0 ? f->kmax : 1;
+	f->kmin = f->kmin < 0 ? f->kmin : -1;
+}
+
+/* Pass 3: evaluate the extreme ends, collect the candidates. */
+static void fast_scan(struct fast *f, uint32_t nbp)
+{
+#if FAST_SSE2
+	const __m128i coef = _mm_set1_epi32((int32_t)((uint32_t)f->n2 | ((uint32_t)-f->n1 << 16)));
+	const __m128i ymask = _mm_set1_epi32((int32_t)0xffff0000), xmask = _mm_set1_epi32(0xffff);
+	const __m128i above = _mm_set1_epi32(f->kmax - 1), below = _mm_set1_epi32(f->kmin + 1);
+	__m128i carry = _mm_setzero_si128();
+
+	/* ub: the bucket's x all counted, none of its y; lb the reverse. For
+	 * a one-sample bucket one of them is its end, the other the previous
+	 * end, so an extreme end always flags its group. */
+	for (uint32_t b = 0; b < nbp; b += 4) {
+		__m128i c = _mm_load_si128((const __m128i *)(f->cnt + b));
+		uint32_t before = (uint32_t)_mm_cvtsi128_si32(carry);
+		__m128i p = prefix4(c, &carry);
+		__m128i ub = _mm_madd_epi16(_mm_sub_epi32(p, _mm_and_si128(c, ymask)), coef);
+		__m128i lb = _mm_madd_epi16(_mm_sub_epi32(p, _mm_and_si128(c, xmask)), coef);
+		__m128i hit = _mm_or_si128(_mm_cmpgt_epi32(ub, above), _mm_cmplt_epi32(lb, below));
+
+		if (_mm_movemask_epi8(hit)) {
+			uint32_t i = before & 0xffff, j = before >> 16;
+
+			for (uint32_t q = b; q < b + 4; q++) {
+				uint32_t cq = f->cnt[q];
+
+				fast_bucket(f, q, cq, i, j);
+				i += cq & 0xffff;
+				j += cq >> 16;
+			}
+		}
+	}
+#else
+	uint32_t i = 0, j = 0;
+
+	for (uint32_t b = 0; b < nbp; b++) {
+		uint32_t c = f->cnt[b];
+
+		fast_bucket(f, b, c, i, j);
+		i += c & 0xffff;
+		j += c >> 16;
+	}
+#endif
+}
+
+/* Bucket numbers of a[0..n) (no infinities) into idx, counted into cnt by
+ * inc. */
+static void fast_count(const double *a, size_t n, double half, double scale, double top,
+		       uint32_t *idx, uint32_t *cnt, uint32_t inc)
+{
+	size_t k = 0;
+#if FAST_SSE2
+	const __m128d h = _mm_set1_pd(half), s = _mm_set1_pd(scale), t = _mm_set1_pd(top);
+	const __m128d hf = _mm_set1_pd(0.5);
+	const __m128i one = _mm_set1_epi32(1);
+
+	/* as bucket_fast: minpd(u, top) is u < top ? u : top, and the
+	 * truncation is exact below 2^31 */
+	for (; k + 2 <= n; k += 2) {
+		__m128d u = _mm_mul_pd(_mm_sub_pd(_mm_mul_pd(_mm_loadu_pd(a + k), hf), h), s);
+		__m128i b = _mm_add_epi32(_mm_cvttpd_epi32(_mm_min_pd(u, t)), one);
+		uint64_t q = (uint64_t)_mm_cvtsi128_si64(b);
+
+		_mm_storel_epi64((__m128i *)(void *)(idx + k), b);
+		cnt[(uint32_t)q] += inc;
+		cnt[q >> 32] += inc;
+	}
+#endif
+	for (; k < n; k++) {
+		idx[k] = bucket_fast(a[k], half, scale, top);
+		cnt[idx[k]] += inc;
+	}
+}
+
+/* Put element k (x[k] for k < n1, else y[k - n1]) of a candidate bucket
+ * into its place in s. */
+static inline void gather_one(struct fast *f, const double *x, size_t n1, const double *y,
+			      const uint32_t *idx, size_t k, double *s)
+{
+	uint32_t t = f->cnt[idx[k]];
+
+	if (t & FAST_TAG) {
+		struct cand *c = &f->cand[t & ~FAST_TAG];
+
+		if (k < n1)
+			s[c->px++] = x[k];
+		else
+			s[c->py++] = y[k - n1];
+	}
+}
+
+/* Pass 4's gathering: the values of the candidate buckets into s, each
+ * bucket's x values then its y values, in their input order. */
+static void fast_gather(struct fast *f, const double *x, size_t n1, const double *y, size_t n2,
+			const uint32_t *idx, double *s)
+{
+	size_t n = n1 + n2, k = 0;
+#if FAST_SSE2
+	if (f->ncand <= 4) {
+		/* few candidates (the usual case): compare four bucket numbers
+		 * at a time with each candidate's */
+		__m128i c0, c1, c2, c3;
+		uint32_t b[4];
+
+		for (uint32_t q = 0; q < 4; q++)
+			b[q] = f->cand[q < f->ncand ? q : 0].b;
+		c0 = _mm_set1_epi32((int32_t)b[0]);
+		c1 = _mm_set1_epi32((int32_t)b[1]);
+		c2 = _mm_set1_epi32((int32_t)b[2]);
+		c3 = _mm_set1_epi32((int32_t)b[3]);
+		for (; k + 4 <= n; k += 4) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(idx + k));
+			__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi32(v, c0), _mm_cmpeq_epi32(v, c1)),
+						 _mm_or_si128(_mm_cmpeq_epi32(v, c2), _mm_cmpeq_epi32(v, c3)));
+
+			if (_mm_movemask_epi8(m))
+				for (size_t q = k; q < k + 4; q++)
+					gather_one(f, x, n1, y, idx, q, s);
+		}
+	}
+#endif
+	for (; k < n; k++)
+		gather_one(f, x, n1, y, idx, k, s);
+}
+
+static void sort_small(double *a, size_t n)
+{
+	if (n <= 16)
+		insertion_sort(a, n);
+	else
+		sort_doubles(a, n, 64);
+}
+
+static int ks_statistic_fast(const double *x, size_t n1, const double *y, size_t n2, double *d,
+			     struct uh_err *err)
+{
+	_Alignas(16) unsigned char stack[FAST_STACK];
+	struct fast f = { { (double)n1, (double)n2, 0.0, 0.0, (int64_t)n1, (int64_t)n2, 0, 0, 1, 0, 0 },
+			  NULL, NULL, 0, 0, (int32_t)n1, (int32_t)n2, 0, 0 };
+	size_t n = n1 + n2, nmin = n1 < n2 ? n1 : n2;
+	uint32_t nb = (uint32_t)n + 2, nbp = (nb + 3) & ~UINT32_C(3), *idx;
+	double mn = INFINITY, mx = -INFINITY, half, scale, top, range, minS, *s;
+	size_t bytes = nbp * sizeof(uint32_t) + ((n + 3) & ~(size_t)3) * sizeof(uint32_t) +
+		       nmin * sizeof(struct cand);
+	void *heap = NULL, *heap2 = NULL;
+	int any_inf;
+
+	if (min_max(x, n1, &mn, &mx))
+		return nan_error(x, n1, "x", err);
+	if (min_max(y, n2, &mn, &mx))
+		return nan_error(y, n2, "y", err);
+	any_inf = isinf(mn) || isinf(mx);
+	if (any_inf) {
+		mn = INFINITY;
+		mx = -INFINITY;
+		min_max_finite(x, n1, &mn, &mx);
+		min_max_finite(y, n2, &mn, &mx);
+	}
+	half = mn * 0.5;
+	range = mx * 0.5 - half;
+	scale = range > 0 ? (double)n / range : 0.0;
+	if (!isfinite(scale) || !(scale > 0))
+		scale = 0.0;
+	top = (double)(n - 1);
+
+	/* cnt (16-byte aligned), idx, candidates; the gathered values after
+	 * them if they fit */
+	if (bytes <= sizeof(stack)) {
+		f.cnt = (uint32_t *)(void *)stack;
+	} else {
+		heap = malloc(bytes);
+		if (!heap)
+			return uh_err_set(err, UH_ENOMEM, "ks_2samp: out of memory for %zu values", n);
+		f.cnt = heap;
+	}
+	idx = f.cnt + nbp;
+	f.cand = (struct cand *)(void *)(idx + ((n + 3) & ~(size_t)3));
+	memset(f.cnt, 0, nbp * sizeof(uint32_t));
+
+	if (any_inf) {
+		for (size_t k = 0; k < n1; k++)
+			idx[k] = bucket_any(x[k], half, scale, top, nb);
+		for (size_t k = 0; k < n2; k++)
+			idx[n1 + k] = bucket_any(y[k], half, scale, top, nb);
+		for (size_t k = 0; k < n1; k++)
+			f.cnt[idx[k]] += 1;
+		for (size_t k = 0; k < n2; k++)
+			f.cnt[idx[n1 + k]] += 0x10000;
+	} else {
+		fast_count(x, n1, half, scale, top, idx, f.cnt, 1);
+		fast_count(y, n2, half, scale, top, idx + n1, f.cnt, 0x10000);
+	}
+
+	fast_key_range(&f, nbp);
+	fast_scan(&f, nbp);
+
+	if (f.ncand) {
+		size_t used = bytes <= sizeof(stack) ? (bytes + 15) & ~(size_t)15 : 0;
+
+		if (used + f.nvals * sizeof(double) <= sizeof(stack)) {
+			s = (double *)(void *)(stack + used);
+		} else {
+			heap2 = malloc(f.nvals * sizeof(double));
+			if (!heap2) {
+				free(heap);
+				return uh_err_set(err, UH_ENOMEM, "ks_2samp: out of memory for %zu values", n);
+			}
+			s = heap2;
+		}
+		fast_gather(&f, x, n1, y, n2, idx, s);
+		for (uint32_t c = 0; c < f.ncand; c++) {
+			const struct cand *k = &f.cand[c];
+			double *xs = s + (k->px - k->cx), *ys = s + (k->py - k->cy);
+
+			sort_small(xs, k->cx);
+			sort_small(ys, k->cy);
+			f.w.i = k->i0;
+			f.w.j = k->j0;
+			walk_merge(&f.w, xs, k->cx, ys, k->cy);
+		}
+		free(heap2);
+	}
+	free(heap);
+
+	minS = -f.w.lo;
+	minS = minS > 0.0 ? minS : 0.0;
+	minS = minS < 1.0 ? minS : 1.0;
+	*d = minS > f.w.hi ? minS : f.w.hi;
+	return 0;
+}
+
+/* The general statistic: any sizes. */
+static int ks_statistic_general(const double *x, size_t n1, const double *y, size_t n2, double *d,
+				struct uh_err *err)
 {
 	struct walk w = { (double)n1, (double)n2, 0.0, 0.0, (int64_t)n1, (int64_t)n2, 0, 0,
 			  (uint64_t)n1 < (UINT64_C(1) << 50) / n2, 0, 0 };
@@ -349,6 +754,14 @@ static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, 
 	return 0;
 }
 
+static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, double *d,
+			struct uh_err *err)
+{
+	if (n1 <= FAST_N && n2 <= FAST_N)
+		return ks_statistic_fast(x, n1, y, n2, d, err);
+	return ks_statistic_general(x, n1, y, n2, d, err);
+}
+
 /* ================================================================ exact p-values */
 
 /*
@@ -359,36 +772,79 @@ static int ks_statistic(const double *x, size_t n1, const double *y, size_t n2, 
  *                                     (left to right); P = p1 * (1 - P)
  *
  * The products p1 for different k are independent chains of
- * multiply-divide, so they run HORNER_G at a time (interleaved, each with
- * exactly scipy's operations) and are then folded into P in scipy's order.
+ * multiply-divide, so they run up to 2 * SQ_V at a time, two to a vector
+ * (each lane with exactly scipy's operations), and are then folded into P
+ * in scipy's order. With enough chains in flight the loop runs at the
+ * divider's throughput instead of its latency; the lanes are split evenly
+ * over the blocks so that few divisions are wasted on unused lanes.
  * Integer operands are exact in double (n <= 10000).
  */
-#define HORNER_G 8
+#define SQ_V 8
+
+typedef double v2d __attribute__((vector_size(16)));
+
+/* out[r] = prod_{j<h} (num[r] - j) * p / (den[r] + j) for r < 2 * nv. */
+static void horner_block(const double *num, const double *den, int64_t h, int nv, double *out)
+{
+	const v2d one = { 1.0, 1.0 };
+	v2d p0 = one, p1 = one, p2 = one, p3 = one, p4 = one, p5 = one, p6 = one, p7 = one;
+#define LANES(a, k) ((v2d){ (a)[2 * (k)], (a)[2 * (k) + 1] })
+	const v2d a0 = LANES(num, 0), a1 = LANES(num, 1), a2 = LANES(num, 2), a3 = LANES(num, 3);
+	const v2d a4 = LANES(num, 4), a5 = LANES(num, 5), a6 = LANES(num, 6), a7 = LANES(num, 7);
+	const v2d d0 = LANES(den, 0), d1 = LANES(den, 1), d2 = LANES(den, 2), d3 = LANES(den, 3);
+	const v2d d4 = LANES(den, 4), d5 = LANES(den, 5), d6 = LANES(den, 6), d7 = LANES(den, 7);
+#undef LANES
+
+	for (int64_t j = 0; j < h; j++) {
+		const v2d dj = { (double)j, (double)j };
+
+		p0 = (a0 - dj) * p0 / (d0 + dj);
+		if (nv > 1)
+			p1 = (a1 - dj) * p1 / (d1 + dj);
+		if (nv > 2)
+			p2 = (a2 - dj) * p2 / (d2 + dj);
+		if (nv > 3)
+			p3 = (a3 - dj) * p3 / (d3 + dj);
+		if (nv > 4)
+			p4 = (a4 - dj) * p4 / (d4 + dj);
+		if (nv > 5)
+			p5 = (a5 - dj) * p5 / (d5 + dj);
+		if (nv > 6)
+			p6 = (a6 - dj) * p6 / (d6 + dj);
+		if (nv > 7)
+			p7 = (a7 - dj) * p7 / (d7 + dj);
+	}
+	memcpy(out, &p0, sizeof(p0));
+	memcpy(out + 2, &p1, sizeof(p1));
+	memcpy(out + 4, &p2, sizeof(p2));
+	memcpy(out + 6, &p3, sizeof(p3));
+	memcpy(out + 8, &p4, sizeof(p4));
+	memcpy(out + 10, &p5, sizeof(p5));
+	memcpy(out + 12, &p6, sizeof(p6));
+	memcpy(out + 14, &p7, sizeof(p7));
+}
 
 static double prob_outside_square(int64_t n, int64_t h)
 {
+	int64_t kb = n / h, nblk = (kb + 2 * SQ_V) / (2 * SQ_V);
 	double P = 0.0;
 
-	for (int64_t kb = n / h; kb >= 0; kb -= HORNER_G) {
-		double p[HORNER_G], num[HORNER_G], den[HORNER_G];
-		int cnt = kb + 1 < HORNER_G ? (int)(kb + 1) : HORNER_G;
+	/* blocks of lanes k = kb, kb-1, ...; unused lanes compute 0 * p:
+	 * no traps, no subnormals */
+	for (int64_t blk = nblk; blk > 0; blk--) {
+		int cnt = (int)((kb + blk) / blk); /* ceil((kb + 1) / blk) */
+		double num[2 * SQ_V], den[2 * SQ_V], out[2 * SQ_V];
 
-		for (int r = 0; r < HORNER_G; r++) {
+		for (int r = 0; r < 2 * SQ_V; r++) {
 			int64_t k = kb - r;
 
-			/* unused lanes: 0 * p stays 0, no traps, no subnormals */
-			p[r] = 1.0;
 			num[r] = r < cnt ? (double)(n - k * h) : 0.0;
 			den[r] = r < cnt ? (double)(n + k * h + 1) : 1.0;
 		}
-		for (int64_t j = 0; j < h; j++) {
-			double dj = (double)j;
-
-			for (int r = 0; r < HORNER_G; r++)
-				p[r] = (num[r] - dj) * p[r] / (den[r] + dj);
-		}
+		horner_block(num, den, h, (cnt + 1) / 2, out);
 		for (int r = 0; r < cnt; r++)
-			P = p[r] * (1.0 - P);
+			P = out[r] * (1.0 - P);
+		kb -= cnt;
 	}
 	return 2 * P;
 }
@@ -422,7 +878,6 @@ static double prob_outside_square(int64_t n, int64_t h)
  */
 #define WAVE_R 8
 
-typedef double v2d __attribute__((vector_size(16)));
 typedef long long v2i __attribute__((vector_size(16)));
 
 struct band {
