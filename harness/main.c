@@ -22,7 +22,7 @@ static const struct cmd commands[] = {
 	{ "report", uh_cmd_report, "leaderboards from the store (html, csv, md, json)" },
 	{ "gate", uh_cmd_gate, "pass or fail a run against release rules (for CI)" },
 	{ "diff", uh_cmd_diff, "per-item differences between two runs, with a paired test" },
-	{ "list", uh_cmd_list, "list stored runs" },
+	{ "list", uh_cmd_list, "list the suites, or the stored runs" },
 };
 
 static void usage(FILE *f)
