@@ -285,6 +285,29 @@ static bool parse_run_id(const char *s, int64_t *id)
 	return true;
 }
 
+/*
+ * A reference run's KS sample in this import's convention: R for the
+ * locuslab/tofu profile, open-unlearning's truth-ratio score s = 1/R for
+ * ou-logs (as the runner converts it, harness/run.c). A run of the other
+ * profile has its sample inverted, not compared as is.
+ */
+static int reference_convention(struct uh_store *st, int64_t id, bool mine_ou, double *sample,
+				size_t n, struct uh_err *err)
+{
+	struct uh_store_run_row row;
+	bool ref_ou;
+	int rc = uh_store_run_get(st, id, &row, err);
+
+	if (rc)
+		return uh_err_prefix(err, "reference: ");
+	ref_ou = row.profile && !strcmp(row.profile, "open-unlearning");
+	uh_store_run_row_release(&row);
+	if (ref_ou != mine_ou)
+		for (size_t i = 0; i < n; i++)
+			sample[i] = 1 / sample[i];
+	return 0;
+}
+
 int uh_cmd_import(int argc, char **argv)
 {
 	struct opts o;
@@ -348,6 +371,9 @@ int uh_cmd_import(int argc, char **argv)
 	if (o.reference) {
 		if (ref_id) {
 			rc = uh_tofu_reference_run(st, ref_id, &ref_sample, &n_ref, &ref_model, &err);
+			if (rc)
+				goto fail;
+			rc = reference_convention(st, ref_id, s.kind == KIND_OU, ref_sample, n_ref, &err);
 			if (rc)
 				goto fail;
 			snprintf(refbuf, sizeof(refbuf), "run:%lld", (long long)ref_id);

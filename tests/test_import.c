@@ -255,6 +255,49 @@ Test(import, reference_as_run_id)
 	free(ret);
 }
 
+/*
+ * A reference run of the other profile holds open-unlearning's truth-ratio
+ * score s = 1/R, not R: the import must invert it, not compare R with s.
+ * Run 2 is run 1's forget sample as an open-unlearning run would hold it.
+ */
+Test(import, reference_run_of_other_profile)
+{
+	char *ckpt = shared("data/tofu-logs/tofu-llama2-7b_full_wd0.01");
+	char *ret = shared("data/tofu-logs/npo-oldformat-retain90_llama_wd0.01");
+	struct uh_store_run_info info = { .suite = "tofu", .split = "forget10",
+					  .profile = "open-unlearning", .model = "npo-retain90-ou",
+					  .source = "test" };
+	struct uh_store_item_row *items;
+	struct uh_store_run *run;
+	struct uh_store *st;
+	struct uh_err err;
+	size_t n;
+
+	cr_assert_eq(import("tofu-logs", ret, "--model", "npo-retain90", NULL, NULL), 0, "%s", slurp_err());
+	cr_assert_eq(uh_store_open(&st, db, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_store_items_get(st, 1, "forget", &items, &n, &err), 0, "%s", err.msg);
+	cr_assert(n > 0);
+	cr_assert_eq(uh_store_run_begin(st, &info, &run, &err), 0, "%s", err.msg);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = strstr(items[i].values_json, "\"fq_sample\":");
+		char vals[64];
+		struct uh_store_item it = { .task = "forget", .idx = (int64_t)i, .values_json = vals };
+
+		cr_assert(p != NULL);
+		snprintf(vals, sizeof(vals), "{\"fq_sample\":%.17g}", 1 / strtod(p + 12, NULL));
+		cr_assert_eq(uh_store_run_add_item(run, &it, &err), 0, "%s", err.msg);
+	}
+	cr_assert_eq(uh_store_run_commit(run, &err), 0, "%s", err.msg);
+	uh_store_item_rows_free(items, n);
+	uh_store_close(st);
+
+	cr_assert_eq(import("tofu-logs", ckpt, "--reference", "2", NULL, NULL), 0, "%s", slurp_err());
+	cr_expect(metric("forget_quality") == 1.096624314778916e-19, "%.17g", metric("forget_quality"));
+	cr_expect(metric("ks_statistic") == 0.38, "%.17g", metric("ks_statistic"));
+	free(ckpt);
+	free(ret);
+}
+
 /* ---------------------------------------------------------------- bad input */
 
 /* A copy of the llama2 full logs with item 7's avg_gt_loss of the forget log a string. */
