@@ -77,18 +77,38 @@ static const char *sep(const struct sbuf *b)
 	return last == '{' || last == '[' ? "" : ",";
 }
 
+/*
+ * ,"key": with key escaped as a JSON string: keys include metric names read
+ * from a log, which may hold quotes, backslashes or control characters.
+ */
+static void sb_key(struct sbuf *b, const char *key)
+{
+	sb_printf(b, "%s\"", sep(b));
+	for (const unsigned char *c = (const unsigned char *)key; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			sb_printf(b, "\\%c", *c);
+		else if (*c < 0x20)
+			sb_printf(b, "\\u%04x", *c);
+		else
+			sb_printf(b, "%c", *c);
+	}
+	sb_printf(b, "\":");
+}
+
 /* "key":number (17 digits, so it reads back bit for bit); null when not finite. */
 static void sb_num(struct sbuf *b, const char *key, double v)
 {
+	sb_key(b, key);
 	if (isfinite(v))
-		sb_printf(b, "%s\"%s\":%.17g", sep(b), key, v);
+		sb_printf(b, "%.17g", v);
 	else
-		sb_printf(b, "%s\"%s\":null", sep(b), key);
+		sb_printf(b, "null");
 }
 
 static void sb_nums(struct sbuf *b, const char *key, const double *v, size_t n)
 {
-	sb_printf(b, "%s\"%s\":[", sep(b), key);
+	sb_key(b, key);
+	sb_printf(b, "[");
 	for (size_t i = 0; i < n; i++) {
 		if (isfinite(v[i]))
 			sb_printf(b, "%s%.17g", sep(b), v[i]);
@@ -101,7 +121,8 @@ static void sb_nums(struct sbuf *b, const char *key, const double *v, size_t n)
 /* "key":{ : open a nested object. */
 static void sb_open(struct sbuf *b, const char *key)
 {
-	sb_printf(b, "%s\"%s\":{", sep(b), key);
+	sb_key(b, key);
+	sb_printf(b, "{");
 }
 
 static void sb_reset(struct sbuf *b)

@@ -7,6 +7,7 @@
 #include "results/store.h"
 #include "tests/testutil.h"
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -296,6 +297,64 @@ Test(import, reference_run_of_other_profile)
 	cr_expect(metric("ks_statistic") == 0.38, "%.17g", metric("ks_statistic"));
 	free(ckpt);
 	free(ret);
+}
+
+/*
+ * A per-item metric whose name (read from the log) holds a quote and a
+ * backslash: its key in the items' values JSON is escaped, so the import
+ * succeeds and the value reads back under its own name.
+ */
+Test(import, ou_metric_name_escaped_in_item_json)
+{
+	char *ckpt = shared("data/ou-logs/tofu_Llama-2-7b-chat-hf_full_evals_forget05");
+	static const char name[] = "forget_x\"y\\z";
+	char src[4300], dst[4300], *text, *printed;
+	cJSON *root, *copy, *got, *item0;
+	struct uh_store_item_row *items;
+	struct uh_store *st;
+	struct uh_err err;
+	size_t n;
+	FILE *f;
+
+	snprintf(src, sizeof(src), "%s/TOFU_EVAL.json", ckpt);
+	snprintf(dst, sizeof(dst), "%s/TOFU_EVAL.json", dir);
+	text = uh_test_slurp(src, NULL);
+	cr_assert_not_null(root = cJSON_Parse(text));
+	cr_assert_not_null(copy = cJSON_Duplicate(cJSON_GetObjectItem(root, "forget_truth_ratio"), 1));
+	{
+		/* a score metric's agg_value is the mean of its scores */
+		const cJSON *it;
+		double sum = 0;
+		int k = 0;
+
+		cJSON_ArrayForEach(it, cJSON_GetObjectItem(copy, "value_by_index")) {
+			sum += cJSON_GetObjectItem(it, "score")->valuedouble;
+			k++;
+		}
+		cJSON_ReplaceItemInObject(copy, "agg_value", cJSON_CreateNumber(sum / k));
+	}
+	cJSON_AddItemToObject(root, name, copy);
+	cr_assert_not_null(printed = cJSON_PrintUnformatted(root));
+	cr_assert_not_null(f = fopen(dst, "w"));
+	fputs(printed, f);
+	fclose(f);
+
+	cr_assert_eq(import("ou-logs", dst, "--model", "m", NULL, NULL), 0, "%s", slurp_err());
+	cr_assert_eq(uh_store_open(&st, db, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_store_items_get(st, 1, "forget", &items, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 200);
+	cr_assert_not_null(got = cJSON_Parse(items[0].values_json));
+	item0 = cJSON_GetObjectItem(cJSON_GetObjectItem(copy, "value_by_index"), "0");
+	cr_expect(cJSON_IsNumber(cJSON_GetObjectItem(got, name)));
+	cr_expect(cJSON_GetObjectItem(got, name)->valuedouble ==
+		  cJSON_GetObjectItem(item0, "score")->valuedouble);
+	cJSON_Delete(got);
+	uh_store_item_rows_free(items, n);
+	uh_store_close(st);
+	cJSON_Delete(root);
+	free(printed);
+	free(text);
+	free(ckpt);
 }
 
 /* ---------------------------------------------------------------- bad input */
