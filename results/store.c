@@ -324,28 +324,33 @@ int uh_store_run_add_provenance(struct uh_store_run *run, const char *key, const
 				struct uh_err *err)
 {
 	sqlite3_stmt *s = run->ins_prov;
+	char what[160];
 	int b;
 
 	if (run->failed)
 		return run_refuse(run, err);
 	if (!key || !value)
 		return run_fail(run, err, UH_EINVAL, "provenance needs a key and a value");
+	snprintf(what, sizeof(what), "inserting provenance '%.100s'", key);
 	b = sqlite3_bind_int64(s, 1, run->id);
 	if (!b) b = bind_text(s, 2, key);
 	if (!b) b = bind_text(s, 3, value);
-	return step_insert(run, s, b, "inserting provenance", err);
+	return step_insert(run, s, b, what, err);
 }
 
 int uh_store_run_add_item(struct uh_store_run *run, const struct uh_store_item *item,
 			  struct uh_err *err)
 {
 	sqlite3_stmt *s = run->ins_item;
+	char what[160];
 	int b;
 
 	if (run->failed)
 		return run_refuse(run, err);
 	if (!item || !item->task)
 		return run_fail(run, err, UH_EINVAL, "an item needs a task");
+	snprintf(what, sizeof(what), "inserting item %lld of task '%.100s'", (long long)item->idx,
+		 item->task);
 	b = sqlite3_bind_int64(s, 1, run->id);
 	if (!b) b = bind_text(s, 2, item->task);
 	if (!b) b = sqlite3_bind_int64(s, 3, item->idx);
@@ -353,13 +358,14 @@ int uh_store_run_add_item(struct uh_store_run *run, const struct uh_store_item *
 	if (!b) b = bind_text(s, 5, item->reference);
 	if (!b) b = bind_text(s, 6, item->generation);
 	if (!b) b = bind_text(s, 7, item->values_json);
-	return step_insert(run, s, b, "inserting item", err);
+	return step_insert(run, s, b, what, err);
 }
 
 int uh_store_run_add_metric(struct uh_store_run *run, const struct uh_store_metric *m,
 			    struct uh_err *err)
 {
 	sqlite3_stmt *s = run->ins_metric;
+	char what[160];
 	int b;
 
 	if (run->failed)
@@ -373,13 +379,14 @@ int uh_store_run_add_metric(struct uh_store_run *run, const struct uh_store_metr
 		snprintf(msg, sizeof(msg), "metric '%s' is NaN", m->name);
 		return run_fail(run, err, UH_ENUM, msg);
 	}
+	snprintf(what, sizeof(what), "inserting metric '%.100s'", m->name);
 	b = sqlite3_bind_int64(s, 1, run->id);
 	if (!b) b = bind_text(s, 2, m->name);
 	if (!b) b = sqlite3_bind_double(s, 3, m->value);
 	if (!b) b = m->has_ci ? sqlite3_bind_double(s, 4, m->ci_lo) : sqlite3_bind_null(s, 4);
 	if (!b) b = m->has_ci ? sqlite3_bind_double(s, 5, m->ci_hi) : sqlite3_bind_null(s, 5);
 	if (!b) b = m->n >= 0 ? sqlite3_bind_int64(s, 6, m->n) : sqlite3_bind_null(s, 6);
-	return step_insert(run, s, b, "inserting metric", err);
+	return step_insert(run, s, b, what, err);
 }
 
 int uh_store_run_commit(struct uh_store_run *run, struct uh_err *err)

@@ -228,6 +228,7 @@ Test(store, failure_mid_run_rolls_back)
 	cr_assert_eq(uh_store_run_add_item(run, &it, &err), 0, "%s", err.msg);
 	cr_expect_eq(uh_store_run_add_item(run, &it, &err), UH_EDB);
 	cr_expect(strstr(err.msg, "UNIQUE constraint failed") != NULL, "%s", err.msg);
+	cr_expect(strstr(err.msg, "item 0 of task 'forget'") != NULL, "%s", err.msg);
 	/* Later adds are refused, and commit rolls everything back. */
 	cr_expect_eq(uh_store_run_add_provenance(run, "k2", "v", &err), UH_EDB);
 	cr_expect_eq(uh_store_run_commit(run, &err), UH_EDB);
@@ -236,7 +237,9 @@ Test(store, failure_mid_run_rolls_back)
 	/* Invalid JSON, NaN metric, abort: all leave nothing behind. */
 	cr_assert_eq(uh_store_run_begin(st, &info, &run, &err), 0, "%s", err.msg);
 	it.values_json = "{not json";
+	it.idx = 7;
 	cr_expect_eq(uh_store_run_add_item(run, &it, &err), UH_EDB);
+	cr_expect(strstr(err.msg, "item 7 of task 'forget'") != NULL, "%s", err.msg);
 	uh_store_run_abort(run);
 	cr_assert_eq(uh_store_run_begin(st, &info, &run, &err), 0, "%s", err.msg);
 	cr_expect_eq(uh_store_run_add_metric(run, &nan_m, &err), UH_ENUM);
