@@ -82,8 +82,8 @@ int uh_muse_import_eval(const struct uh_ou_eval *ev, const struct uh_ou_eval *re
 		return uh_err_set(err, UH_EINVAL, "ou log '%s': no ROUGE metric %s (is this a MUSE evaluation?)",
 				  label, missing);
 	if (ref && !uh_ou_eval_find(ref, "mia_min_k"))
-		return uh_err_set(err, UH_EINVAL, "reference '%s' has no mia_min_k: privleak needs the retain "
-				  "model's min-k AUC", label);
+		return uh_err_set(err, UH_EINVAL, "the reference given for '%s' has no mia_min_k: privleak "
+				  "needs the retain model's min-k AUC", label);
 	if ((rc = uh_tofu_agg_ou_verify(ev, ref, 1e-12, n_checked, err)))
 		return uh_err_prefix(err, "ou log '%s': ", label);
 
@@ -211,6 +211,11 @@ int uh_muse_import_cmd(const char *path, const char *reference, const char *db, 
 		if ((rc = uh_ou_eval_read(reference, &ref, &err)))
 			goto fail;
 		have_ref = true;
+		if (!uh_ou_eval_find(&ref, "mia_min_k")) {
+			rc = uh_err_set(&err, UH_EINVAL, "reference '%s' has no mia_min_k: privleak needs the "
+					"retain model's min-k AUC", reference);
+			goto fail;
+		}
 	}
 	if ((rc = uh_muse_import_eval(&ev, have_ref ? &ref : NULL, path, &e, &checked, &err)))
 		goto fail;

@@ -18,6 +18,7 @@
 #include "suites/tofu_logs.h"
 #include "tests/testutil.h"
 
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
 #include <sqlite3.h>
@@ -359,6 +360,35 @@ Test(muse, import_eval_stores_every_recomputed_value)
 		  "%s", err.msg);
 	uh_ou_eval_release(&t);
 	uh_ou_eval_release(&r);
+	free(tp);
+	free(rp);
+}
+
+/* A reference without mia_min_k: the message names the reference, not the evaluated log. */
+Test(muse, import_reference_without_mia_min_k_named)
+{
+	char *tp = ou_log("target"), *rp = ou_log("retrain"), *text, *printed, *e;
+	char src[4300], ref[4300];
+	cJSON *root;
+	FILE *f;
+
+	snprintf(src, sizeof(src), "%s/MUSE_EVAL.json", rp);
+	snprintf(ref, sizeof(ref), "%s/MUSE_EVAL.json", dir);
+	text = uh_test_slurp(src, NULL);
+	cr_assert_not_null(root = cJSON_Parse(text));
+	cJSON_DeleteItemFromObject(root, "mia_min_k");
+	cr_assert_not_null(printed = cJSON_PrintUnformatted(root));
+	cr_assert_not_null(f = fopen(ref, "w"));
+	fputs(printed, f);
+	fclose(f);
+	cr_expect_eq(CALL(uh_cmd_import, "import", "ou-logs", tp, "--reference", ref, "--db", db), 2);
+	e = uh_test_slurp(err_path, NULL);
+	cr_expect(strstr(e, "mia_min_k") && strstr(e, ref), "%s", e);
+	free(e);
+	cr_expect_leq(count("SELECT count(*) FROM runs"), 0);
+	cJSON_Delete(root);
+	free(printed);
+	free(text);
 	free(tp);
 	free(rp);
 }
