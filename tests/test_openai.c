@@ -737,6 +737,69 @@ Test(openai, api_key_sent_and_never_shown)
 	fs_stop(fs);
 }
 
+Test(openai, long_key_cut_by_the_excerpt_is_not_shown)
+{
+	struct fake_server *fs = fs_start();
+	struct uh_backend b;
+	struct uh_score_res res[N_REQS];
+	char key[241], msg[1024];
+
+	/* a key longer than the 200-byte excerpt of a server's answer (a JWT, say) */
+	memcpy(key, "sk-", 3);
+	for (size_t i = 3; i < sizeof(key) - 1; i++)
+		key[i] = (char)('a' + i % 26);
+	key[sizeof(key) - 1] = '\0';
+	setenv("UH_TEST_LONG_SECRET", key, 1);
+	open_ok(&b, fs, "api_key_env=UH_TEST_LONG_SECRET", NULL);
+	fs->echo_auth = 1;
+	fs->fail_path = "/v1/completions";
+	fs->fail_n = 1000;
+	fs->fail_status = 401;
+	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL);
+	assert_has(msg, "HTTP 401");
+	assert_has(msg, "Bearer ***");
+	key[24] = '\0'; /* no part of it either */
+	cr_assert_null(strstr(msg, key), "%s", msg);
+	uh_backend_close(&b);
+	unsetenv("UH_TEST_LONG_SECRET");
+	fs_stop(fs);
+}
+
+/* Scrub msg with a client whose key is key. */
+static void scrub_with(const char *key, char *msg)
+{
+	const char *url = "http://127.0.0.1:9/v1";
+	struct uh_http_opts o = { .urls = &url, .n_urls = 1, .concurrency = 1, .timeout_s = 1,
+				  .api_key = key };
+	struct uh_http *h;
+	struct uh_err err;
+
+	uh_err_clear(&err);
+	cr_assert_eq(uh_http_new(&h, &o, &err), 0, "%s", err.msg);
+	uh_http_scrub(h, msg);
+	uh_http_free(h);
+}
+
+Test(http, scrub_short_keys_in_place, .timeout = 10)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "%s", "HTTP 401: key sk-123 is wrong: sk-123");
+	scrub_with("sk-123", msg);
+	cr_assert_str_eq(msg, "HTTP 401: key *** is wrong: ***");
+	/* shorter than "***": as many stars, never a longer text, never a garbled one */
+	snprintf(msg, sizeof(msg), "%s", "HTTP 401: bad key x (x)");
+	scrub_with("x", msg);
+	cr_assert_str_eq(msg, "HTTP 401: bad key * (*)");
+	snprintf(msg, sizeof(msg), "%s", "ab|ab|ab");
+	scrub_with("ab", msg);
+	cr_assert_str_eq(msg, "**|**|**");
+	/* a key that its own replacement contains: no endless loop */
+	snprintf(msg, sizeof(msg), "%s", "a * and ** here");
+	scrub_with("*", msg);
+	cr_assert_str_eq(msg, "a * and ** here");
+}
+
 Test(openai, credentials_in_url_are_refused)
 {
 	struct opts o = { 0 };

@@ -578,19 +578,42 @@ const char *uh_http_endpoint(const struct uh_http *h, size_t i)
 	return i < h->n_ep ? h->ep[i].base : NULL;
 }
 
+/*
+ * Replace every copy of key[0..k) in p[0..len) (p[len] is a NUL, kept) with
+ * "***", or with k asterisks for a key shorter than that, so the text never
+ * grows and the search goes on after the replacement (a key such as "*"
+ * must not match its own stars again). Any bytes, NUL included: a server's
+ * body may hold them. Returns the new length.
+ */
+static size_t scrub_span(char *p, size_t len, const char *key, size_t k)
+{
+	size_t r = k < 3 ? k : 3, at = 0;
+
+	if (!k)
+		return len;
+	while (len - at >= k) {
+		char *hit = memchr(p + at, key[0], len - at - k + 1);
+		size_t off;
+
+		if (!hit)
+			break;
+		off = (size_t)(hit - p);
+		if (memcmp(hit, key, k) != 0) {
+			at = off + 1;
+			continue;
+		}
+		memset(hit, '*', r);
+		memmove(hit + r, hit + k, len - off - k + 1);
+		len -= k - r;
+		at = off + r;
+	}
+	return len;
+}
+
 void uh_http_scrub(const struct uh_http *h, char *msg)
 {
-	size_t k;
-	char *p;
-
-	if (!h || !h->key || !(k = strlen(h->key)))
-		return;
-	while ((p = strstr(msg, h->key)) != NULL) {
-		size_t rest = strlen(p + k);
-
-		memcpy(p, "***", 3);
-		memmove(p + 3, p + k, rest + 1);
-	}
+	if (h && h->key)
+		scrub_span(msg, strlen(msg), h->key, strlen(h->key));
 }
 
 void uh_http_reqs_release(struct uh_http_req *reqs, size_t n)
@@ -704,6 +727,13 @@ static int retryable_curl(CURLcode rc)
 	}
 }
 
+/* Scrub the body s->body[0..len) before an excerpt is cut from it (see scrub_span). */
+static void scrub_body(const struct uh_http *h, struct slot *s)
+{
+	if (h->key && s->body)
+		s->len = scrub_span(s->body, s->len, h->key, strlen(h->key));
+}
+
 /* Describe a failed attempt into why[]. Returns the code it would fail with. */
 static int describe(struct uh_http *h, struct slot *s, CURLcode rc, long status, char *why,
 		    size_t cap)
@@ -723,6 +753,7 @@ static int describe(struct uh_http *h, struct slot *s, CURLcode rc, long status,
 			 s->curl_err);
 		return UH_EIO;
 	}
+	scrub_body(h, s);
 	excerpt(ex, sizeof(ex), s->body, s->len);
 	snprintf(why, cap, "HTTP %ld%s%s", status, ex[0] ? ": " : "", ex);
 	return status >= 400 && status < 500 && status != 429 ? UH_EINVAL : UH_EIO;

@@ -20,7 +20,8 @@
  *
  * Secrets: the API key lives only in the request header list. It is never
  * put in a message; messages that quote a server's answer have any copy of
- * the key replaced by "***".
+ * the key replaced by "***" (in the whole answer before an excerpt is cut,
+ * so that a long key cut in two shows no part).
  *
  * A client is not thread-safe: one uh_http_run at a time.
  *
@@ -104,7 +105,8 @@ const char *uh_http_endpoint(const struct uh_http *h, size_t i);
 
 /*
  * Scrub a message in place: every copy of the client's API key becomes
- * "***". For messages that quote a server. h may be NULL.
+ * "***" (a key shorter than that: as many '*'; the message never grows).
+ * For messages that quote a server. h may be NULL.
  */
 void uh_http_scrub(const struct uh_http *h, char *msg);
 
