@@ -50,6 +50,7 @@ static void draw(struct uh_progress *p, double now, bool final)
 			fprintf(p->f, "%.1fs\x1b[K\n", el);
 		else
 			fprintf(p->f, "ETA %.0fs\x1b[K", eta);
+		p->open_line = !final;
 	} else if (final) {
 		fprintf(p->f, "%s: %zu/%zu done in %.1fs (%.0f/s)\n", p->label, p->done, p->total, el, rate);
 	} else {
@@ -77,4 +78,13 @@ void uh_progress_end(struct uh_progress *p)
 	if (!p || p->quiet)
 		return;
 	draw(p, uh_progress_now(), true);
+}
+
+void uh_progress_abort(struct uh_progress *p)
+{
+	if (!p || p->quiet || !p->open_line)
+		return;
+	fputc('\n', p->f);
+	fflush(p->f);
+	p->open_line = false;
 }

@@ -20,6 +20,7 @@ struct uh_progress {
 	char label[64];
 	size_t total, done;
 	double t0, last;      /* monotonic seconds: start, last line drawn */
+	bool open_line;       /* a terminal line is drawn and not ended yet */
 };
 
 /*
@@ -34,6 +35,13 @@ void uh_progress_add(struct uh_progress *p, size_t n);
 
 /* The final line (ends the terminal line). p may be NULL. */
 void uh_progress_end(struct uh_progress *p);
+
+/*
+ * The work failed: end a terminal line left open (the bar stays, showing how
+ * far it got) so that the error printed next starts on a line of its own.
+ * No summary line. p may be NULL.
+ */
+void uh_progress_abort(struct uh_progress *p);
 
 /* Monotonic seconds, for timings. */
 double uh_progress_now(void);

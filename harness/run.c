@@ -262,8 +262,10 @@ int uh_run_requests_shown(struct uh_backend *b, const struct uh_score_req *score
 
 	uh_progress_start(&pg, stderr, label, 0, quiet);
 	rc = uh_run_requests(b, score, n_score, gen, n_gen, batch, &pg, out, err);
-	if (rc)
+	if (rc) {
+		uh_progress_abort(&pg);
 		return rc;
+	}
 	uh_progress_end(&pg);
 	*seconds = uh_progress_now() - t0;
 	return 0;
