@@ -282,11 +282,27 @@ void uh_run_tofu_result_release(struct uh_run_tofu_result *res)
 }
 
 /*
- * The original code generates to a total length of 200 tokens (§2.4): the
- * new tokens are 200 minus the prompt's, when the backend can count them.
+ * The special tokens the model's tokenizer puts before a prompt
+ * (add_special_tokens=True): Llama's BOS, but none for phi-1.5, whose
+ * tokenizer adds no BOS (spec/tofu.md §2.4). Other templates are taken to
+ * have a BOS, as the HP runner does for OPT and Llama.
  */
-static int total_length_budget(struct uh_backend *b, struct uh_tofu_requests *rq, struct uh_err *err)
+static int32_t prompt_special_tokens(const struct uh_tofu_template *t)
 {
+	return strcmp(t->name, "phi") ? 1 : 0;
+}
+
+/*
+ * The original code generates to a total length of 200 tokens (§2.4):
+ * max_length counts the whole input_ids, BOS included, so the new tokens
+ * are 200 minus the prompt's tokens and its BOS, when the backend can count
+ * them (tokenize() counts no special token).
+ */
+static int total_length_budget(struct uh_backend *b, const struct uh_tofu_template *t,
+			       struct uh_tofu_requests *rq, struct uh_err *err)
+{
+	int64_t special = prompt_special_tokens(t);
+
 	if (!rq->gen_total_length || !uh_backend_has(b, UH_CAN_TOKENIZE))
 		return 0;
 	for (size_t i = 0; i < rq->n_gen; i++) {
@@ -295,6 +311,7 @@ static int total_length_budget(struct uh_backend *b, struct uh_tofu_requests *rq
 
 		if (rc)
 			return uh_err_prefix(err, "backend '%s' tokenize: ", b->name);
+		n += special;
 		rq->gen[i].max_new_tokens = n < UH_TOFU_GEN_LENGTH ? (int32_t)(UH_TOFU_GEN_LENGTH - n) : 1;
 	}
 	return 0;
@@ -455,7 +472,7 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 		res->cache_hits = o->cache->hits;
 		res->cache_misses = o->cache->misses;
 	}
-	if ((rc = total_length_budget(b, &rq, err)))
+	if ((rc = total_length_budget(b, t, &rq, err)))
 		goto out;
 
 	/* 2. answers: unique requests through the backend, in batches */
@@ -516,7 +533,9 @@ int uh_run_tofu(struct uh_store *st, struct uh_backend *b, const struct uh_tofu_
 		PAIR("template.answer_tag", t->answer_tag);
 		PAIR("data.dir", s->dir);
 		PAIR("generation", ou ? "greedy, max_new_tokens 200, cut at EOS, stripped"
-				      : "greedy, total length 200 (prompt + new tokens), no stop strings");
+				      : prompt_special_tokens(t)
+				      ? "greedy, total length 200 (BOS + prompt + new tokens), no stop strings"
+				      : "greedy, total length 200 (prompt + new tokens, no BOS), no stop strings");
 		PAIR("rows", ou ? "all rows" : "first 300 rows of each task");
 		PAIR("batch", batch);
 		PAIR("requests", counts);

@@ -320,6 +320,89 @@ Test(run, failing_backend_leaves_no_run)
 	cr_expect_eq(count("SELECT count(*) FROM items"), 0);
 }
 
+/*
+ * A backend that counts one token per byte and records the budget of every
+ * generation, for the original profile's total length of 200 tokens.
+ */
+static int32_t budget_seen[4096];
+static size_t prompt_len_seen[4096], n_seen;
+
+static int tk_score(void *state, const struct uh_score_req *reqs, size_t n, struct uh_score_res *res,
+		    char *eb, size_t el)
+{
+	for (size_t i = 0; i < n; i++) {
+		res[i].n_tokens = 2;
+		res[i].logprob = -1;
+	}
+	return 0;
+}
+
+static int tk_generate(void *state, const struct uh_gen_req *reqs, size_t n, struct uh_gen_res *res,
+		       char *eb, size_t el)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (n_seen < sizeof(budget_seen) / sizeof(budget_seen[0])) {
+			budget_seen[n_seen] = reqs[i].max_new_tokens;
+			prompt_len_seen[n_seen++] = strlen(reqs[i].prompt);
+		}
+		res[i].text = strdup("x");
+	}
+	return 0;
+}
+
+static int tk_tokenize(void *state, const char *text, int64_t *n, char *eb, size_t el)
+{
+	*n = (int64_t)strlen(text);
+	return 0;
+}
+
+static const struct uh_backend_api tk_api = {
+	.abi_version = UH_BACKEND_ABI_VERSION, .size = sizeof(struct uh_backend_api), .name = "bytes",
+	.caps = UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE, .open = fi_open, .close = fi_close,
+	.score = tk_score, .free_score = fi_free_score, .generate = tk_generate, .free_gen = fi_free_gen,
+	.tokenize = tk_tokenize,
+};
+
+/* max_length=200 counts Llama's BOS; phi-1.5's tokenizer adds none (spec/tofu.md §2.4). */
+static void expect_budgets(const char *tmpl, int32_t special)
+{
+	struct uh_store *st;
+	struct uh_backend b;
+	struct uh_tofu_suite s;
+	struct uh_tofu_template t;
+	struct uh_run_tofu_opts o = { .batch = 64, .quiet = true };
+	struct uh_run_tofu_result res;
+	struct uh_err e;
+	char data[4200];
+
+	snprintf(data, sizeof(data), "%s/data", dir);
+	cr_assert_eq(uh_synth_tofu(data, 1, 100, UH_SYNTH_FORCE, &e), 0, "%s", e.msg);
+	cr_assert_eq(uh_tofu_suite_load(&s, data, "forget01", UH_TOFU_PROFILE_TOFU, &e), 0, "%s", e.msg);
+	cr_assert_eq(uh_tofu_template_parse(tmpl, &t, &e), 0);
+	cr_assert_eq(uh_store_open(&st, db, &e), 0, "%s", e.msg);
+	cr_assert_eq(uh_backend_wrap(&b, &tk_api, &calls, "bytes", 0, &e), 0, "%s", e.msg);
+	n_seen = 0;
+	cr_assert_eq(uh_run_tofu(st, &b, &s, &t, &o, &res, &e), 0, "%s", e.msg);
+	cr_assert_gt(n_seen, 0);
+	for (size_t i = 0; i < n_seen; i++) {
+		int64_t want = 200 - (int64_t)prompt_len_seen[i] - special;
+
+		cr_assert_eq(budget_seen[i], want < 1 ? 1 : want, "%s: prompt of %zu tokens: budget %d",
+			     tmpl, prompt_len_seen[i], (int)budget_seen[i]);
+	}
+	uh_run_tofu_result_release(&res);
+	uh_backend_close(&b);
+	uh_store_close(st);
+	uh_tofu_template_release(&t);
+	uh_tofu_suite_release(&s);
+}
+
+Test(run, total_length_200_counts_the_bos_of_llama_not_of_phi)
+{
+	expect_budgets("llama2", 1);
+	expect_budgets("phi", 0);
+}
+
 /* The registry's plugin that fails on its 3rd score batch, and one with wrong counts. */
 Test(run, failing_and_lying_plugins_leave_no_run)
 {
