@@ -1078,7 +1078,17 @@ static char *completion_body(struct uh_server *s, struct prompt *ps, size_t np,
 			goto fail;
 		sb_lit(&b, ",\"finish_reason\":");
 		sb_lit(&b, p->finish == UH_FINISH_LENGTH ? "\"length\"" : "\"stop\"");
-		sb_lit(&b, ",\"stop_reason\":null}");
+		/*
+		 * vLLM: the matched stop string, null for the EOS, which is how
+		 * clients (uh's openai backend among them) tell the two apart. The
+		 * ABI does not say which stop string matched: the first one sent.
+		 */
+		sb_lit(&b, ",\"stop_reason\":");
+		if (p->finish == UH_FINISH_STOP && q->n_stop)
+			sb_str(&b, q->stop[0]);
+		else
+			sb_lit(&b, "null");
+		sb_lit(&b, "}");
 		ptok += prompt_tokens(s, p);
 		ctok += p->gen_tokens;
 	}

@@ -38,6 +38,11 @@
  * argmax's log-probability, so `token_logprob == max(values)` still tells a
  * client whether the token is greedy.
  *
+ * Generation: finish_reason "length", or "stop" with stop_reason null for
+ * the model's EOS and a string for a stop-string match (vLLM's way of telling
+ * them apart; the backend ABI does not say which string matched, so it is
+ * the first stop string of the request).
+ *
  * Ownership: const char * arguments are borrowed. The server borrows the
  * backend, which must outlive it. With several threads, backend calls are
  * serialised by a lock unless the backend is a built-in (ngram and null are

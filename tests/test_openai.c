@@ -994,6 +994,24 @@ Test(openai_serve, matches_the_backend_it_serves)
 	cr_assert_str_eq(gg.text, gw.text);
 	cr_assert_eq(gg.finish_reason, gw.finish_reason);
 	cr_assert_eq(gg.n_tokens, gw.n_tokens);
+	{
+		/* a stop string met: STOP through the server too, not the model's EOS */
+		const char *sp = strchr(gw.text + 1, ' ');
+		char stop[64];
+		const char *stops[] = { stop };
+		struct uh_gen_req gs = { g.prompt, 12, stops, 1 };
+		struct uh_gen_res sw, sg;
+
+		cr_assert_not_null(sp, "%s", gw.text);
+		snprintf(stop, sizeof(stop), "%.*s", (int)strcspn(sp + 1, " .") + 1, sp);
+		cr_assert_eq(uh_backend_generate(&direct, &gs, 1, &sw, &err), 0, "%s", err.msg);
+		cr_assert_eq(uh_backend_generate(&remote, &gs, 1, &sg, &err), 0, "%s", err.msg);
+		cr_assert_eq(sw.finish_reason, UH_FINISH_STOP, "stop '%s' in '%s'", stop, gw.text);
+		cr_assert_str_eq(sg.text, sw.text);
+		cr_assert_eq(sg.finish_reason, sw.finish_reason);
+		uh_backend_free_gen(&direct, &sw, 1);
+		uh_backend_free_gen(&remote, &sg, 1);
+	}
 	uh_backend_free_gen(&direct, &gw, 1);
 	uh_backend_free_gen(&remote, &gg, 1);
 

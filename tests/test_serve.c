@@ -455,6 +455,10 @@ Test(serve, generate_and_stop)
 		cr_expect_str_eq(cJSON_GetStringValue(item(c, "text")), want, "stop '%s'", stop);
 	}
 	cr_expect_str_eq(cJSON_GetStringValue(item(c, "finish_reason")), "stop");
+	/* vLLM: the stop string that matched (null would say the model's EOS) */
+	cr_expect(cJSON_IsString(item(c, "stop_reason")), "stop_reason must name the stop string");
+	if (cJSON_IsString(item(c, "stop_reason")))
+		cr_expect_str_eq(cJSON_GetStringValue(item(c, "stop_reason")), stop);
 	cr_expect_eq(cJSON_GetArraySize(item(j, "choices")), 2);
 	cr_expect_eq(item(cJSON_GetArrayItem(item(j, "choices"), 1), "index")->valuedouble, 1);
 	cJSON_Delete(j);
