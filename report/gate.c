@@ -70,6 +70,12 @@ static bool is_ident(char c)
 	return isalnum((unsigned char)c) || c == '_' || c == '.' || c == '/';
 }
 
+/* A name inside a threshold: no '/' (division) and no '.' (a number's point). */
+static bool is_word(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
 static int new_node(struct parser *p, char kind, double v, int a, int b, int *out)
 {
 	struct node *nd;
@@ -120,7 +126,7 @@ static int number(struct parser *p, int *out)
 			j++;
 		i = j;
 	}
-	if (is_ident(p->s[i]))
+	if (is_word(p->s[i]) || p->s[i] == '.')
 		return fail_at(p, i, "an operator or the end of the rule after a number");
 	if (i - start >= sizeof(buf))
 		return fail_at(p, start, "a number of at most 79 characters");
@@ -175,7 +181,7 @@ static int factor(struct parser *p, int *out)
 	if (is_ident_start(c)) {
 		size_t start = p->pos, n;
 
-		while (is_ident(p->s[p->pos]))
+		while (is_word(p->s[p->pos]))
 			p->pos++;
 		n = p->pos - start;
 		if (n == 8 && !strncmp(p->s + start, "baseline", 8)) {

@@ -68,6 +68,13 @@ Test(gate, arithmetic_and_baseline)
 	cr_expect_not(passes("model_utility >= 0.95 * baseline", 0.759, &b));
 	cr_expect(passes("x between baseline - 0.1 baseline + 0.1", 0.85, &b));
 	cr_expect(passes("x < baseline / 2 + 0.5", 0.89, &b));
+	/* '/' divides also without spaces: it is part of metric names only */
+	cr_expect(passes("x == 1/2", 0.5, NULL));
+	cr_expect(passes("x == 8/4/2", 1, NULL));
+	cr_expect(passes("model_utility >= baseline/2", 0.4, &b));
+	cr_expect_not(passes("model_utility >= baseline/2", 0.39, &b));
+	cr_expect(passes("x == 2/baseline", 2.5, &b));
+	cr_expect(passes("prob/forget>=1/4", 0.25, NULL));
 }
 
 static void expect_eval_error(const char *text, const double *baseline, int code)
@@ -118,6 +125,8 @@ Test(gate, malformed_rules_name_the_column)
 	expect_malformed("fq between 1 2 3", 16, "two bounds");
 	expect_malformed("fq >= 1e", 9, "exponent");
 	expect_malformed("fq >= 1x", 8, "after a number");
+	expect_malformed("fq >= 1.2.3", 10, "after a number");
+	expect_malformed("fq >= baseline.x", 15, "end of the rule");
 	expect_malformed("fq >= other_metric", 7, "unknown name 'other_metric'");
 	expect_malformed("fq >= 1e999", 7, "out of range");
 	expect_malformed("baseline >= 1", 1, "metric name");
