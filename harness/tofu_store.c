@@ -204,8 +204,24 @@ int uh_tofu_files_add_log(struct uh_tofu_files *f, const char *p, bool ou, struc
 {
 	int rc = 0;
 
-	if (!is_dir(p))
-		return uh_tofu_files_add(f, NULL, p, err);
+	if (!is_dir(p)) {
+		/* an open-unlearning X_EVAL.json is read with its sibling X_SUMMARY.json */
+		static const char eval_sfx[] = "_EVAL.json", summ_sfx[] = "_SUMMARY.json";
+		size_t n = strlen(p), sl = strlen(eval_sfx);
+		char *summ;
+
+		rc = uh_tofu_files_add(f, NULL, p, err);
+		if (rc || !ou || n < sl || strcmp(p + n - sl, eval_sfx))
+			return rc;
+		if (!(summ = malloc(n - sl + sizeof(summ_sfx))))
+			return uh_err_set(err, UH_ENOMEM, "out of memory");
+		memcpy(summ, p, n - sl);
+		memcpy(summ + n - sl, summ_sfx, sizeof(summ_sfx));
+		if (is_file(summ))
+			rc = uh_tofu_files_add(f, NULL, summ, err);
+		free(summ);
+		return rc;
+	}
 	if (!ou) {
 		bool all = true;
 

@@ -55,9 +55,11 @@ void uh_tofu_files_release(struct uh_tofu_files *f);
 
 /*
  * Hash the files a log reader reads at path, choosing them as the readers
- * do: a file is itself; a locuslab/tofu log folder gives its four task files
- * when all exist, else eval_log_aggregated.json; an open-unlearning folder
- * (ou) gives TOFU_EVAL.json and TOFU_SUMMARY.json when present.
+ * do: a file is itself (and, for an open-unlearning X_EVAL.json, its sibling
+ * X_SUMMARY.json when present); a locuslab/tofu log folder gives its four
+ * task files when all exist, else eval_log_aggregated.json; an
+ * open-unlearning folder (ou) gives TOFU_EVAL.json and TOFU_SUMMARY.json
+ * when present.
  */
 int uh_tofu_files_add_log(struct uh_tofu_files *f, const char *path, bool ou, struct uh_err *err);
 

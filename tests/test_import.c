@@ -357,6 +357,21 @@ Test(import, ou_metric_name_escaped_in_item_json)
 	free(ckpt);
 }
 
+/* Given the TOFU_EVAL.json file itself, the sibling summary it reads is hashed too. */
+Test(import, ou_eval_file_hashes_its_summary)
+{
+	char *ckpt = shared("data/ou-logs/tofu_Llama-2-7b-chat-hf_full_evals_forget05");
+	char file[4300];
+
+	snprintf(file, sizeof(file), "%s/TOFU_EVAL.json", ckpt);
+	cr_assert_eq(import("ou-logs", file, NULL, NULL, NULL, NULL), 0, "%s", slurp_err());
+	cr_expect_eq(count("SELECT count(*) FROM run_provenance WHERE run_id = 1 AND"
+			   " key = 'sha256:TOFU_EVAL.json'"), 1);
+	cr_expect_eq(count("SELECT count(*) FROM run_provenance WHERE run_id = 1 AND"
+			   " key = 'sha256:TOFU_SUMMARY.json'"), 1);
+	free(ckpt);
+}
+
 /* ---------------------------------------------------------------- bad input */
 
 /* A copy of the llama2 full logs with item 7's avg_gt_loss of the forget log a string. */
