@@ -315,8 +315,15 @@ int uh_run_muse(struct uh_store *st, struct uh_backend *b, const struct uh_muse_
 		res->has_auc = true;
 		rc = uh_seval_add(&res->ev, aname, ou ? "MIA min-k AUC (forget 0, holdout 1)" :
 				  "AUC forget_holdout_Min-40%", res->auc, 1, (int64_t)(npf + nph), NULL, err);
-		bool has_ref = o->has_ref_auc || o->ref_self;
-		double ref = o->ref_self ? res->auc : o->ref_auc;
+		/*
+		 * The retrained model itself: the official privleak of its own AUC
+		 * is 0; open-unlearning has no retain logs for a retain model and
+		 * uses ref_value 0.5, as its published retain logs do (and as the
+		 * TOFU runner does for its reference).
+		 */
+		bool self = o->ref_self && !ou;
+		bool has_ref = o->has_ref_auc || self;
+		double ref = self ? res->auc : o->ref_auc;
 
 		if (!rc && (ou || has_ref)) {
 			rc = uh_muse_privleak(p, res->auc, has_ref, ref, &pl, err);
@@ -324,7 +331,7 @@ int uh_run_muse(struct uh_store *st, struct uh_backend *b, const struct uh_muse_
 				rc = uh_seval_add(&res->ev, "privleak", "PrivLeak (%)", pl, 1, (int64_t)(npf + nph),
 						  NULL, err);
 			if (!rc) {
-				if (o->ref_self)
+				if (self)
 					snprintf(note, sizeof(note), "privleak against this run's own AUC: it is the "
 						 "reference (retrained) model");
 				else if (o->has_ref_auc)

@@ -38,7 +38,8 @@ struct uh_run_suite_opts {
 	double ref_auc;
 	const char *ref_desc;        /* "run:3", "published AUC_RETRAIN[news]", ... */
 	bool ref_self;               /* the run IS the retrained model: privleak against its
-				      * own AUC (0 by definition) */
+				      * own AUC (0 by definition); open-unlearning uses
+				      * ref_value 0.5 for a retain model instead */
 	const char *const *prov_keys;
 	const char *const *prov_values;
 	size_t n_prov;

@@ -468,6 +468,11 @@ Test(muse, embedded_run_on_a_small_synthetic_set)
 	/* AUC on MinK (1 - the official one), privleak on 1 - AUC: under-unlearning is negative too */
 	cr_expect_gt(metric(4, "mia_min_k"), 0.9);
 	cr_expect_lt(metric(4, "privleak"), -50);
+	/* the retrained model has no retain logs: open-unlearning's ref_value 0.5, not its own AUC */
+	cr_expect_eq(metric(3, "privleak"), uh_ou_privleak(metric(3, "mia_min_k"), false, 0),
+		     "reference privleak %.17g", metric(3, "privleak"));
+	cr_expect_neq(metric(3, "privleak"), 0);
+	cr_expect_eq(metric(4, "privleak"), uh_ou_privleak(metric(4, "mia_min_k"), true, metric(3, "mia_min_k")));
 	cr_expect_eq(CALL(uh_cmd_run, "run", "--suite", "muse", "--reference", "1", "--profile",
 			  "open-unlearning", "--size", "20", "--db", db, "--quiet"), 2);
 	o = uh_test_slurp(err_path, NULL);
