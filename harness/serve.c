@@ -315,14 +315,37 @@ static int get_int(const cJSON *root, const char *name, long dflt, long lo, long
 	return 0;
 }
 
+/*
+ * Offset of a \u0000 escape in s[0..n), or n. cJSON decodes it into a NUL
+ * that silently cuts the string short: a prompt "a\u0000b" would be
+ * answered as the prompt "a". Backslash pairs are skipped ("\\u0000" is an
+ * escaped backslash and text).
+ */
+static size_t nul_escape(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && n - i >= 6 && !memcmp(s + i + 2, "0000", 4))
+			return i;
+		i++;
+	}
+	return n;
+}
+
 /* Parse a body into a JSON object, or a 400 naming the problem. */
 static cJSON *parse_body(const char *body, size_t len, struct rerr *e)
 {
 	const char *end = NULL;
 	cJSON *root;
+	size_t nul;
 
 	if (len == 0) {
 		fail(e, 400, "empty request body: send a JSON object");
+		return NULL;
+	}
+	if ((nul = nul_escape(body, len)) < len) {
+		fail(e, 400, "request body has a \\u0000 escape at byte %zu: NUL characters are not served", nul);
 		return NULL;
 	}
 	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);

@@ -510,6 +510,10 @@ Test(serve, errors)
 	expect_error("/v1/completions", "{\"prompt\": [[5, 1]], \"echo\": true, \"max_tokens\": 0, \"logprobs\": 1}",
 		     400, "beginning-of-text");
 	expect_error("/tokenize", "{\"prompt\": 5}", 400, "prompt");
+	/* a NUL would cut the prompt short unseen: refused, an escaped backslash is not one */
+	expect_error("/v1/completions", "{\"prompt\": \"the cat\\u0000 sat\", \"max_tokens\": 2}", 400, "u0000");
+	expect_error("/tokenize", "{\"prompt\": \"the\\u0000cat\"}", 400, "u0000");
+	cJSON_Delete(post("/tokenize", "{\"prompt\": \"the \\\\u0000 cat\"}", 200));
 	expect_error("/v1/nothing", "{}", 404, "no such endpoint");
 
 	s = http("/v1/completions", NULL, 0, &st);
