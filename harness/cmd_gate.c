@@ -20,6 +20,7 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +124,33 @@ static void print_value(FILE *f, const struct uh_store_metric_row *m)
 		fprintf(f, " [%.6g, %.6g]", m->ci_lo, m->ci_hi);
 }
 
-/* XML text or attribute content: & < > " ' escaped, characters XML 1.0 forbids replaced. */
+/*
+ * The length of the well-formed UTF-8 sequence at p that XML 1.0 allows
+ * (no surrogates, U+FFFE or U+FFFF), or 0. Stored metric names come from
+ * imported logs and need not be UTF-8, and describe() may cut one short.
+ */
+static size_t xml_utf8_len(const unsigned char *p)
+{
+	size_t len = *p > 0xF4 ? 0 : *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC2 ? 2 : 0;
+	uint32_t c = *p & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+
+	if (!len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3F);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
+	    (c >= 0xD800 && c <= 0xDFFF) || c == 0xFFFE || c == 0xFFFF)
+		return 0;
+	return len;
+}
+
+/*
+ * XML text or attribute content: & < > " ' escaped, characters XML 1.0
+ * forbids and bytes that are not UTF-8 replaced by '?'.
+ */
 static void xml_escape(FILE *f, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -134,10 +161,20 @@ static void xml_escape(FILE *f, const char *s)
 		case '"': fputs("&quot;", f); break;
 		case '\'': fputs("&apos;", f); break;
 		default:
-			if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+			if (*p >= 0x80) {
+				size_t n = xml_utf8_len(p);
+
+				if (!n) {
+					fputc('?', f);
+				} else {
+					fwrite(p, 1, n, f);
+					p += n - 1;
+				}
+			} else if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
 				fputc('?', f);
-			else
+			} else {
 				fputc(*p, f);
+			}
 		}
 	}
 }

@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 
 TestSuite(gate, .init = fx_setup, .fini = fx_teardown);
 
@@ -347,5 +348,79 @@ Test(gate, junit_xml_is_well_formed, .timeout = 120)
 	cr_expect_not_null(strstr(xml, "name=\"truth_ratio/forget&gt;0.9*baseline\"/>"), "%s", xml);
 	cr_expect_not_null(strstr(xml, "<failure message=\"forget_quality = 1.8340"), "%s", xml);
 	cr_expect_not_null(strstr(xml, "expected &gt;= 0.050000000000000003"), "%s", xml);
+	free(xml);
+}
+
+/* Whether s is UTF-8 holding only characters XML 1.0 allows. */
+static bool xml_chars_ok(const unsigned char *s)
+{
+	while (*s) {
+		uint32_t c;
+		size_t n;
+
+		if (*s < 0x80) {
+			if (*s < 0x20 && *s != '\t' && *s != '\n' && *s != '\r')
+				return false;
+			s++;
+			continue;
+		}
+		if (*s >= 0xC2 && *s <= 0xDF)
+			n = 2, c = *s & 0x1F;
+		else if (*s >= 0xE0 && *s <= 0xEF)
+			n = 3, c = *s & 0x0F;
+		else if (*s >= 0xF0 && *s <= 0xF4)
+			n = 4, c = *s & 0x07;
+		else
+			return false;
+		for (size_t i = 1; i < n; i++) {
+			if ((s[i] & 0xC0) != 0x80)
+				return false;
+			c = c << 6 | (s[i] & 0x3F);
+		}
+		if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
+		    (c >= 0xD800 && c <= 0xDFFF) || c == 0xFFFE || c == 0xFFFF)
+			return false;
+		s += n;
+	}
+	return true;
+}
+
+/*
+ * Metric names come from imported logs: bytes that are not UTF-8, U+FFFE,
+ * a surrogate, and a name long enough that the failure message is cut
+ * inside a character must not make the JUnit file unreadable.
+ */
+Test(gate, junit_xml_is_utf8_with_hostile_metric_names)
+{
+	struct uh_store *st;
+	struct uh_store_run *run;
+	struct uh_err err;
+	struct uh_store_run_info info = { .suite = "tofu", .split = "forget10", .profile = "tofu",
+					  .model = "m", .backend = "null", .source = "run" };
+	char longname[700] = "ou/";
+	char *xml;
+
+	for (int i = 0; i < 300; i++)
+		strcat(longname, "\xC3\xA9");   /* é */
+	strcat(longname, "/rouge");
+	cr_assert_eq(uh_store_open(&st, fx_db, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_store_run_begin(st, &info, &run, &err), 0, "%s", err.msg);
+	{
+		struct uh_store_metric m1 = { "ou/\xFF\xEF\xBF\xBE\xED\xA0\x80<&>/privleak", -30, 0, 0, 0, -1 };
+		struct uh_store_metric m2 = { longname, 0.5, 0, 0, 0, -1 };
+
+		cr_assert_eq(uh_store_run_add_metric(run, &m1, &err), 0, "%s", err.msg);
+		cr_assert_eq(uh_store_run_add_metric(run, &m2, &err), 0, "%s", err.msg);
+	}
+	cr_assert_eq(uh_store_run_commit(run, &err), 0, "%s", err.msg);
+	uh_store_close(st);
+
+	cr_expect_eq(gate((const char *[]){ "--run", "latest", "--rule", "privleak between -5 5",
+					     "--rule", "rouge > 0.9", "--junit", fx_path("gate.xml"), NULL }), 1);
+	xml = uh_test_slurp(fx_path("gate.xml"), NULL);
+	cr_expect_eq(check_xml(xml), 6, "%s", xml);
+	cr_expect_not_null(strstr(xml, "failures=\"2\""), "%s", xml);
+	cr_expect_not_null(strstr(xml, "<failure message=\"ou/???????&lt;&amp;&gt;/privleak = -30,"), "%s", xml);
+	cr_expect(xml_chars_ok((const unsigned char *)xml), "the JUnit file is not XML-safe UTF-8");
 	free(xml);
 }
