@@ -813,6 +813,7 @@ struct ou_walk {
 	struct uh_ou_metric *m;
 	double *scores;   /* SCORE target (score, forget_score or holdout_score) */
 	bool first_has_avg_loss;
+	long first;       /* the index of the item listed first, which decided the shape */
 };
 
 static int ou_score_item(const struct where *w, long i, const cJSON *v, void *ctx)
@@ -838,8 +839,8 @@ static int ou_prob_item(const struct where *w, long i, const cJSON *v, void *ctx
 		return rc;
 	al = cJSON_GetObjectItemCaseSensitive(v, "avg_loss");
 	if ((al != NULL) != (m->avg_loss != NULL))
-		return bad(w, i, "avg_loss", "is %s here but %s in item 0",
-			   al ? "present" : "missing", al ? "missing" : "present");
+		return bad(w, i, "avg_loss", "is %s here but %s in item %ld",
+			   al ? "present" : "missing", al ? "missing" : "present", ow->first);
 	return al ? get_number(w, i, "avg_loss", al, &m->avg_loss[i]) : 0;
 }
 
@@ -978,8 +979,9 @@ static int ou_metric(struct where *w, const cJSON *obj, struct uh_ou_metric *m)
 	if (rc)
 		return rc;
 	first = vbi->child;
+	ow.first = key_index(first->string, m->n);
 	if (!cJSON_IsObject(first))
-		return bad(w, 0, NULL, "must be a dict of values, got %s", json_type(first));
+		return bad(w, ow.first, NULL, "must be a dict of values, got %s", json_type(first));
 
 	ow.m = m;
 	if (cJSON_GetObjectItemCaseSensitive(first, "score")) {

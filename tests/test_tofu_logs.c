@@ -540,6 +540,9 @@ Test(tofu_logs, ou_bad_inputs)
 		      "metric 'p' item 1: field 'prob' must be a list of 2 numbers, got 3");
 	EXPECT_OU_BAD("{\"p\": {\"agg_value\": 1, \"value_by_index\": {\"0\": {\"prob\": 0.5, \"avg_loss\": 1}, "
 		      "\"1\": {\"prob\": 0.5}}}}", "item 1: field 'avg_loss' is missing");
+	/* the item listed first decides; the message names it by its index, not as item 0 */
+	EXPECT_OU_BAD("{\"p\": {\"agg_value\": 1, \"value_by_index\": {\"1\": {\"prob\": 0.5, \"avg_loss\": 1}, "
+		      "\"0\": {\"prob\": 0.5}}}}", "item 0: field 'avg_loss' is missing here but present in item 1");
 	EXPECT_OU_BAD("{\"m\": {\"agg_value\": 1, \"forget\": {\"agg_value\": 1, \"value_by_index\": {\"0\": {\"score\": 1}}}}}",
 		      "metric 'm' holdout", "must be a dict");
 	EXPECT_OU_BAD("{\"r\": {\"agg_value\": 1, \"value_by_index\": {\"0\": {\"rougeL_recall\": 1, \"rouge1_recall\": 1, "
