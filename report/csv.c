@@ -94,17 +94,24 @@ int uh_csv_write(FILE *f, const struct uh_board *b, struct uh_err *err)
 	for (size_t h = 0; h < sizeof(head) / sizeof(head[0]); h++)
 		fprintf(f, "%s%s", h ? "," : "", head[h]);
 	for (size_t c = 0; c < n; c++) {
-		char buf[300];
-
 		fputc(',', f);
 		uh_csv_field(f, cols[c].name);
 		if (cols[c].ci) {
-			snprintf(buf, sizeof(buf), "%s.ci_lo", cols[c].name);
+			/* names are as long as an imported log makes them: no fixed buffer */
+			size_t len = strlen(cols[c].name) + sizeof(".ci_lo");
+			char *buf = malloc(len);
+
+			if (!buf) {
+				free(cols);
+				return uh_err_set(err, UH_ENOMEM, "out of memory writing csv");
+			}
+			snprintf(buf, len, "%s.ci_lo", cols[c].name);
 			fputc(',', f);
 			uh_csv_field(f, buf);
-			snprintf(buf, sizeof(buf), "%s.ci_hi", cols[c].name);
+			snprintf(buf, len, "%s.ci_hi", cols[c].name);
 			fputc(',', f);
 			uh_csv_field(f, buf);
+			free(buf);
 		}
 	}
 	fputs("\r\n", f);

@@ -405,6 +405,38 @@ Test(report, many_metrics_tables_capped_csv_complete)
 	free(text);
 }
 
+/* A metric name longer than any fixed buffer keeps its interval columns apart. */
+Test(report, csv_long_metric_name_with_interval)
+{
+	struct uh_store *st;
+	struct uh_store_run *run;
+	struct uh_err err;
+	struct uh_store_run_info info = { .suite = "muse", .split = "news", .source = "run" };
+	char name[401], want[1300];
+	char *text;
+	struct csv c;
+
+	memset(name, 'm', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	cr_assert_eq(uh_store_open(&st, fx_db, &err), 0);
+	cr_assert_eq(uh_store_run_begin(st, &info, &run, &err), 0);
+	{
+		struct uh_store_metric m = { name, 0.5, 1, 0.25, 0.75, 3 };
+
+		cr_assert_eq(uh_store_run_add_metric(run, &m, &err), 0, "%s", err.msg);
+	}
+	cr_assert_eq(uh_store_run_commit(run, &err), 0);
+	uh_store_close(st);
+	text = report("csv", "long.csv");
+	snprintf(want, sizeof(want), ",%s,%s.ci_lo,%s.ci_hi\r\n", name, name, name);
+	cr_expect_not_null(strstr(text, want), "%.200s", text);
+	csv_parse(text, &c);
+	cr_expect_eq(c.rows, 2);
+	cr_expect_not(c.ragged);
+	csv_free(&c);
+	free(text);
+}
+
 Test(report, atomic_output_and_errors)
 {
 	const char *ok[] = { "-o", fx_path("out.html"), NULL };
