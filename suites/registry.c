@@ -13,7 +13,9 @@ static const char *const tofu_profiles[] = { "tofu", "open-unlearning", NULL };
 static const struct uh_suite_metric tofu_metrics[] = {
 	{ "probability/truth_ratio", "tofu open-unlearning", UH_CAN_SCORE,
 	  "answer, paraphrase and perturbed-answer losses" },
-	{ "rouge", "tofu open-unlearning", UH_CAN_GENERATE, "greedy answers" },
+	{ "rouge", "tofu", UH_CAN_GENERATE | UH_CAN_TOKENIZE,
+	  "greedy answers to a total length of 200 tokens, prompt included" },
+	{ "rouge", "open-unlearning", UH_CAN_GENERATE, "greedy answers" },
 };
 
 static const char *const muse_splits[] = { "news", "books", NULL };

@@ -284,11 +284,62 @@ static void fi_free_gen(void *state, struct uh_gen_res *res, size_t n)
 		free(res[i].text);
 }
 
+static int fi_tokenize(void *state, const char *text, int64_t *n, char *eb, size_t el)
+{
+	*n = 1;
+	return 0;
+}
+
 static const struct uh_backend_api fi_api = {
 	.abi_version = UH_BACKEND_ABI_VERSION, .size = sizeof(struct uh_backend_api), .name = "faulty",
+	.caps = UH_CAN_SCORE | UH_CAN_GENERATE | UH_CAN_TOKENIZE, .open = fi_open, .close = fi_close,
+	.score = fi_score, .free_score = fi_free_score, .generate = fi_generate, .free_gen = fi_free_gen,
+	.tokenize = fi_tokenize,
+};
+
+/* The same without tokenize(): it cannot count the prompt's tokens. */
+static const struct uh_backend_api nt_api = {
+	.abi_version = UH_BACKEND_ABI_VERSION, .size = sizeof(struct uh_backend_api), .name = "notok",
 	.caps = UH_CAN_SCORE | UH_CAN_GENERATE, .open = fi_open, .close = fi_close,
 	.score = fi_score, .free_score = fi_free_score, .generate = fi_generate, .free_gen = fi_free_gen,
 };
+
+/*
+ * The original profile generates to a total length of 200 tokens: a backend
+ * that cannot count the prompt's tokens must be refused before any request,
+ * not silently given 200 new tokens; open-unlearning's max_new_tokens needs no count.
+ */
+Test(run, total_length_needs_tokenize_before_any_request)
+{
+	struct uh_store *st;
+	struct uh_backend b;
+	struct uh_tofu_suite s;
+	struct uh_tofu_template t;
+	struct uh_run_tofu_opts o = { .batch = 4096, .quiet = true };
+	struct uh_run_tofu_result res;
+	struct uh_err e;
+	char data[4200];
+
+	snprintf(data, sizeof(data), "%s/data", dir);
+	cr_assert_eq(uh_synth_tofu(data, 1, 100, 0, &e), 0, "%s", e.msg);
+	cr_assert_eq(uh_tofu_suite_load(&s, data, "forget01", UH_TOFU_PROFILE_TOFU, &e), 0, "%s", e.msg);
+	cr_assert_eq(uh_tofu_template_parse("llama2", &t, &e), 0);
+	cr_assert_eq(uh_store_open(&st, db, &e), 0, "%s", e.msg);
+	cr_assert_eq(uh_backend_wrap(&b, &nt_api, &calls, "notok", 0, &e), 0, "%s", e.msg);
+	calls = 0;
+	cr_expect_eq(uh_run_tofu(st, &b, &s, &t, &o, &res, &e), UH_EINVAL);
+	cr_expect(strstr(e.msg, "metric 'rouge' needs TOKENIZE") && strstr(e.msg, "'notok'"), "%s", e.msg);
+	cr_expect_eq(calls, 0, "no request before the check");
+	uh_tofu_suite_release(&s);
+
+	cr_assert_eq(uh_tofu_suite_load(&s, data, "forget01", UH_TOFU_PROFILE_OU, &e), 0, "%s", e.msg);
+	cr_expect_eq(uh_run_tofu(st, &b, &s, &t, &o, &res, &e), 0, "%s", e.msg);
+	uh_run_tofu_result_release(&res);
+	uh_backend_close(&b);
+	uh_store_close(st);
+	uh_tofu_template_release(&t);
+	uh_tofu_suite_release(&s);
+}
 
 Test(run, failing_backend_leaves_no_run)
 {
