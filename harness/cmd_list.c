@@ -110,6 +110,20 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
+/*
+ * Print s left-aligned in width bytes, as %-*s would, with control bytes
+ * (ESC and the rest: a model name or tag from an imported log must not
+ * drive the terminal) shown as '?'.
+ */
+static void put_cell(const char *s, int width)
+{
+	int n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+		putchar(*p < 0x20 || *p == 0x7F ? '?' : *p);
+	printf("%*s", width > n ? width - n : 0, "");
+}
+
 int uh_cmd_list(int argc, char **argv)
 {
 	struct uh_store_run_query q = { .limit = 50 };
@@ -195,17 +209,26 @@ int uh_cmd_list(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		const struct uh_store_run_row *r = &rows[i];
 		char created[20];
+		const char *cells[] = { created, or_dash(r->suite), or_dash(r->split),
+			or_dash(r->profile), or_dash(r->model), or_dash(r->backend), or_dash(r->tag),
+			or_dash(r->status) };
+		static const int widths[] = { 19, 5, 9, 15, 32, 10, 12, 8 };
 
 		/* 2026-11-22T11:15:12.614Z -> 2026-11-22 11:15:12 */
 		snprintf(created, sizeof(created), "%s", or_dash(r->created));
 		if (strlen(created) > 10 && created[10] == 'T')
 			created[10] = ' ';
-		printf("%6lld  %-19s  %-5s  %-9s  %-15s  %-32s  %-10s  %-12s  %-8s  %s",
-		       (long long)r->id, created, or_dash(r->suite), or_dash(r->split),
-		       or_dash(r->profile), or_dash(r->model), or_dash(r->backend), or_dash(r->tag),
-		       or_dash(r->status), "");
-		for (int k = 0; k < h.v[i].shown; k++)
-			printf("%s%s=%.4g", k ? " " : "", h.v[i].name[k], h.v[i].value[k]);
+		printf("%6lld", (long long)r->id);
+		for (size_t c = 0; c < sizeof(widths) / sizeof(widths[0]); c++) {
+			fputs("  ", stdout);
+			put_cell(cells[c], widths[c]);
+		}
+		fputs("  ", stdout);
+		for (int k = 0; k < h.v[i].shown; k++) {
+			fputs(k ? " " : "", stdout);
+			put_cell(h.v[i].name[k], 0);
+			printf("=%.4g", h.v[i].value[k]);
+		}
 		putchar('\n');
 	}
 	if (!n)

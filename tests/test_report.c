@@ -488,6 +488,33 @@ Test(report, list_runs)
 	cr_expect_eq(fx_run(uh_cmd_list, "list", (const char *[]){ "jobs", NULL }), 2);
 }
 
+/* Names from imported logs reach a terminal: no escape sequence gets through. */
+Test(report, list_runs_control_bytes)
+{
+	struct uh_store *st;
+	struct uh_store_run *run;
+	struct uh_err err;
+	struct uh_store_run_info info = { .suite = "tofu", .split = "forget10", .profile = "tofu",
+					  .model = "evil\x1b]0;title\x07\x1b[2J", .backend = "null",
+					  .tag = "t\x1b[31m", .source = "run" };
+	struct uh_store_metric m = { "x\x1b[1mname", 1, 0, 0, 0, -1 };
+	char *out;
+
+	cr_assert_eq(uh_store_open(&st, fx_db, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_store_run_begin(st, &info, &run, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_store_run_add_metric(run, &m, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_store_run_commit(run, &err), 0, "%s", err.msg);
+	uh_store_close(st);
+	cr_assert_eq(fx_run(uh_cmd_list, "list", (const char *[]){ "runs", NULL }), 0);
+	out = fx_stdout();
+	cr_expect_null(strchr(out, '\x1b'), "an escape byte reached the terminal");
+	cr_expect_null(strchr(out, '\x07'));
+	cr_expect_not_null(strstr(out, "evil?]0;title??[2J"), "%s", out);
+	cr_expect_not_null(strstr(out, "t?[31m"), "%s", out);
+	cr_expect_not_null(strstr(out, "x?[1mname=1\n"), "%s", out);
+	free(out);
+}
+
 /* Each line of a plan that names a big table must search it by key. */
 static void expect_indexed(const char *plan)
 {
