@@ -144,6 +144,16 @@ static void print_short(const char *s, size_t max)
 	}
 }
 
+/* s (a task or value name from the data) padded to width, control bytes as '?'. */
+static void put_name(const char *s, int width)
+{
+	int n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+		putchar(*p < 0x20 || *p == 0x7F ? '?' : *p);
+	printf("%*s", width > n ? width - n : 0, "");
+}
+
 struct pair {
 	size_t a, b;             /* indices into the two item lists */
 	double va, vb;
@@ -179,8 +189,10 @@ static int test_row(const char *label, const struct pair *p, size_t n, size_t B,
 	free(b);
 	if (rc)
 		return rc;
-	printf("  %-14s %6zu %12.6g %12.6g %12.6g  [%.6g, %.6g]  %.6g\n", label, s.n, s.mean_a,
-	       s.mean_b, s.mean_diff, s.ci.lo, s.ci.hi, s.p);
+	fputs("  ", stdout);
+	put_name(label, 14);
+	printf(" %6zu %12.6g %12.6g %12.6g  [%.6g, %.6g]  %.6g\n", s.n, s.mean_a, s.mean_b,
+	       s.mean_diff, s.ci.lo, s.ci.hi, s.p);
 	return 0;
 }
 
@@ -338,8 +350,11 @@ int uh_cmd_diff(int argc, char **argv)
 		}
 		printf("diff: run %lld (A) -> run %lld (B): %zu paired items", (long long)id[0],
 		       (long long)id[1], n_pairs);
-		if (m < n_pairs)
-			printf(", %zu with '%s' in both", m, metric);
+		if (m < n_pairs) {
+			printf(", %zu with '", m);
+			put_name(metric, 0);
+			printf("' in both");
+		}
 		printf(" (A %zu, B %zu items)\n", it[0].n, it[1].n);
 		n_pairs = m;
 		for (size_t i = m = 0; i < n_pairs; i++) {
@@ -353,8 +368,10 @@ int uh_cmd_diff(int argc, char **argv)
 	}
 
 	/* the tests: per task (pairs are grouped by task), then all together */
-	printf("\nper-item '%s', B - A; 95%% paired bootstrap interval and sign-flip permutation"
-	       " p-value (%zu permutations, seed %zu)\n", metric, B, seed);
+	printf("\nper-item '");
+	put_name(metric, 0);
+	printf("', B - A; 95%% paired bootstrap interval and sign-flip permutation"
+	       " p-value (%zu permutations, seed %zu)\n", B, seed);
 	printf("  %-14s %6s %12s %12s %12s  %s  %s\n", "task", "n", "mean A", "mean B", "mean B-A",
 	       "[95% interval]", "p");
 	{
@@ -378,11 +395,15 @@ int uh_cmd_diff(int argc, char **argv)
 		size_t shown = 0;
 
 		qsort(pairs, n_pairs, sizeof(*pairs), cmp_moved);
-		printf("\nmoved most (|B - A| of '%s'):\n", metric);
+		printf("\nmoved most (|B - A| of '");
+		put_name(metric, 0);
+		printf("'):\n");
 		for (size_t i = 0; i < n_pairs && shown < top; i++, shown++) {
 			const struct item *a = &it[0].v[pairs[i].a], *b = &it[1].v[pairs[i].b];
 
-			printf("  %s #%lld: %.6g -> %.6g (%+.6g)\n    Q: ", a->task, (long long)a->idx,
+			fputs("  ", stdout);
+			put_name(a->task, 0);
+			printf(" #%lld: %.6g -> %.6g (%+.6g)\n    Q: ", (long long)a->idx,
 			       pairs[i].va, pairs[i].vb, pairs[i].vb - pairs[i].va);
 			print_short(a->question, 160);
 			printf("\n    A: ");

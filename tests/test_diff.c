@@ -197,3 +197,36 @@ Test(diff, errors)
 		free(out);
 	}
 }
+
+/* Task and value names are data too: no escape byte reaches the terminal. */
+Test(diff, control_bytes_in_names)
+{
+	for (int r = 0; r < 2; r++) {
+		struct uh_store *st;
+		struct uh_store_run *run;
+		struct uh_err e;
+		struct uh_store_run_info info = { .suite = "tofu", .split = "forget10", .source = "run" };
+
+		cr_assert_eq(uh_store_open(&st, fx_db, &e), 0);
+		cr_assert_eq(uh_store_run_begin(st, &info, &run, &e), 0);
+		for (int i = 0; i < 3; i++) {
+			char values[64];
+			struct uh_store_item it = { .task = "t\x1b[2J", .idx = i, .values_json = values };
+
+			snprintf(values, sizeof(values), "{\"v\\u001b[1m\": %d}", r * i);
+			cr_assert_eq(uh_store_run_add_item(run, &it, &e), 0, "%s", e.msg);
+		}
+		cr_assert_eq(uh_store_run_commit(run, &e), 0);
+		uh_store_close(st);
+	}
+	cr_assert_eq(diff((const char *[]){ "1", "2", "--permutations", "10", NULL }), 0, "%s", fx_stderr());
+	{
+		char *out = fx_stdout();
+
+		cr_expect_null(strchr(out, '\x1b'), "an escape byte reached the terminal");
+		cr_expect_not_null(strstr(out, "per-item 'v?[1m'"), "%s", out);
+		cr_expect_not_null(strstr(out, "  t?[2J               3 "), "%s", out);
+		cr_expect_not_null(strstr(out, "  t?[2J #2: 0 -> 2 (+2)"), "%s", out);
+		free(out);
+	}
+}
