@@ -198,6 +198,34 @@ Test(openai, tokenizations_are_cached_across_calls)
 	fs_stop(fs);
 }
 
+/*
+ * lm-eval's _encode_pair: the continuation's ids are those of the whole
+ * text after the context's count, not the ids of the continuation alone
+ * (they differ where the tokenizer merges across the seam; for the fake
+ * server's words, a continuation that starts without a space).
+ */
+Test(openai, continuation_ids_come_from_the_whole_text)
+{
+	struct fake_server *fs = fs_start();
+	struct uh_backend b;
+	struct uh_score_req q = { "Tell me", "more words", 0 };
+	struct uh_score_res res;
+	struct uh_err err;
+	char want[128];
+	int tell = fs_id("Tell", 4), me = fs_id("me", 2), words = fs_id("words", 5);
+
+	open_ok(&b, fs, "concurrency=1", NULL);
+	cr_assert_eq(uh_backend_score(&b, &q, 1, &res, &err), 0, "%s", err.msg);
+	/* whole "Tell memore words" = [Tell, memore, words], ctx = [Tell, me]: cont = [words] */
+	snprintf(want, sizeof(want), "\"prompt\":[[%d,%d,%d]]", tell, me, words);
+	assert_has(fs->last_body, want);
+	cr_assert_eq(res.n_tokens, 1);
+	cr_assert_eq(res.logprob, fs_lp(words, 2));
+	uh_backend_free_score(&b, &res, 1);
+	uh_backend_close(&b);
+	fs_stop(fs);
+}
+
 Test(openai, choices_are_matched_by_index)
 {
 	struct fake_server *fs = fs_start();

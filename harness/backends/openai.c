@@ -494,27 +494,36 @@ static size_t trailing_space(const char *s)
 	return k;
 }
 
-/* The (context, continuation) to tokenize for r: borrowed, or healed copies in *own (freed by the caller). */
-static int split_pair(const struct uh_score_req *r, const char **ctx, const char **cont, char *own[2])
+/*
+ * The two strings to tokenize for r, as lm-eval's _encode_pair: the context
+ * without its trailing whitespace, and the whole text context + continuation
+ * (whose tokens after the context's count are the continuation's). Borrowed,
+ * or copies in *own (freed by the caller).
+ */
+static int split_pair(const struct uh_score_req *r, const char **ctx, const char **whole, char *own[2])
 {
 	size_t ws = trailing_space(r->context), a = strlen(r->context), c = strlen(r->continuation);
 
 	own[0] = own[1] = NULL;
 	*ctx = r->context;
-	*cont = r->continuation;
-	if (!ws)
-		return 0;
-	if (!(own[0] = malloc(a - ws + 1)) || !(own[1] = malloc(ws + c + 1))) {
-		free(own[0]);
-		own[0] = NULL;
-		return -1;
+	*whole = r->context;
+	if (ws) {
+		if (!(own[0] = malloc(a - ws + 1)))
+			return -1;
+		memcpy(own[0], r->context, a - ws);
+		own[0][a - ws] = '\0';
+		*ctx = own[0];
 	}
-	memcpy(own[0], r->context, a - ws);
-	own[0][a - ws] = '\0';
-	memcpy(own[1], r->context + a - ws, ws);
-	memcpy(own[1] + ws, r->continuation, c + 1);
-	*ctx = own[0];
-	*cont = own[1];
+	if (c) {
+		if (!(own[1] = malloc(a + c + 1))) {
+			free(own[0]);
+			own[0] = NULL;
+			return -1;
+		}
+		memcpy(own[1], r->context, a);
+		memcpy(own[1] + a, r->continuation, c + 1);
+		*whole = own[1];
+	}
 	return 0;
 }
 
@@ -762,7 +771,7 @@ static int score_locked(void *state, const struct uh_score_req *reqs, size_t n,
 	struct item *it = NULL;
 	struct uh_http_batch q = { 0 };
 	struct uh_http_jdoc doc = { 0 };
-	char **healed = NULL; /* token mode: the healed (context, continuation) of each request */
+	char **healed = NULL; /* token mode: the healed context and the whole text of each request */
 	size_t n_it = 0, bsz;
 	int rc = 0;
 
@@ -810,13 +819,14 @@ static int score_locked(void *state, const struct uh_score_req *reqs, size_t n,
 		}
 		for (size_t i = 0; i < n; i++) {
 			struct item *x = &it[n_it];
-			const struct ids *c = &tok[ci[2 * i]], *a = &tok[ci[2 * i + 1]];
+			const struct ids *c = &tok[ci[2 * i]], *w = &tok[ci[2 * i + 1]];
 
+			/* lm-eval: cont = whole[len(ctx):], so the ids at the seam are the whole text's */
 			x->req = i;
 			x->ctx = c->v;
 			x->n_ctx = c->n;
-			x->cont = a->v;
-			x->n_cont = a->n;
+			x->cont = w->n > c->n ? w->v + c->n : NULL;
+			x->n_cont = w->n > c->n ? w->n - c->n : 0;
 			x->eos = (reqs[i].flags & UH_SCORE_EOS) != 0;
 			if (x->n_cont + (size_t)x->eos == 0) {
 				res[i].is_greedy = 1;  /* nothing to score */

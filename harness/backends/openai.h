@@ -25,9 +25,12 @@
  * Scoring with token ids (preferred): as lm-eval's _encode_pair, the
  * context's trailing whitespace (' ', \t, \n, \r, \v, \f) moves to the
  * front of the continuation ("Answer: " + "Paris" is "Answer:" + " Paris"),
- * then context and continuation are
- * tokenized separately without special tokens, the prompt is
- * ids(context) + ids(continuation) (+ eos), sent with max_tokens 0, echo and
+ * then the context and the whole text (context + continuation) are
+ * tokenized without special tokens, the continuation's ids are the whole
+ * text's after as many as the context has (lm-eval's whole[len(ctx):]: a
+ * SentencePiece tokenizer gives a lone " Paris" a prefix-space token that
+ * the whole text does not have), the prompt is
+ * ids(context) + those ids (+ eos), sent with max_tokens 0, echo and
  * logprobs 1, and the continuation is token_logprobs[len(ids(context)):],
  * summed left to right; a token is greedy when its logprob equals the
  * largest value of its top_logprobs. An empty context is prefixed with the
