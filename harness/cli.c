@@ -55,6 +55,15 @@ bool uh_cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
+void uh_cli_put_name(FILE *f, const char *s, int width)
+{
+	int n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
+		fputc(*p < 0x20 || *p == 0x7F ? '?' : *p, f);
+	fprintf(f, "%*s", width > n ? width - n : 0, "");
+}
+
 bool uh_cli_is_dir(const char *path)
 {
 	struct stat sb;

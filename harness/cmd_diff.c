@@ -144,16 +144,6 @@ static void print_short(const char *s, size_t max)
 	}
 }
 
-/* s (a task or value name from the data) padded to width, control bytes as '?'. */
-static void put_name(const char *s, int width)
-{
-	int n = 0;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
-		putchar(*p < 0x20 || *p == 0x7F ? '?' : *p);
-	printf("%*s", width > n ? width - n : 0, "");
-}
-
 struct pair {
 	size_t a, b;             /* indices into the two item lists */
 	double va, vb;
@@ -190,7 +180,7 @@ static int test_row(const char *label, const struct pair *p, size_t n, size_t B,
 	if (rc)
 		return rc;
 	fputs("  ", stdout);
-	put_name(label, 14);
+	uh_cli_put_name(stdout, label, 14);
 	printf(" %6zu %12.6g %12.6g %12.6g  [%.6g, %.6g]  %.6g\n", s.n, s.mean_a, s.mean_b,
 	       s.mean_diff, s.ci.lo, s.ci.hi, s.p);
 	return 0;
@@ -352,7 +342,7 @@ int uh_cmd_diff(int argc, char **argv)
 		       (long long)id[1], n_pairs);
 		if (m < n_pairs) {
 			printf(", %zu with '", m);
-			put_name(metric, 0);
+			uh_cli_put_name(stdout, metric, 0);
 			printf("' in both");
 		}
 		printf(" (A %zu, B %zu items)\n", it[0].n, it[1].n);
@@ -369,7 +359,7 @@ int uh_cmd_diff(int argc, char **argv)
 
 	/* the tests: per task (pairs are grouped by task), then all together */
 	printf("\nper-item '");
-	put_name(metric, 0);
+	uh_cli_put_name(stdout, metric, 0);
 	printf("', B - A; 95%% paired bootstrap interval and sign-flip permutation"
 	       " p-value (%zu permutations, seed %zu)\n", B, seed);
 	printf("  %-14s %6s %12s %12s %12s  %s  %s\n", "task", "n", "mean A", "mean B", "mean B-A",
@@ -396,13 +386,13 @@ int uh_cmd_diff(int argc, char **argv)
 
 		qsort(pairs, n_pairs, sizeof(*pairs), cmp_moved);
 		printf("\nmoved most (|B - A| of '");
-		put_name(metric, 0);
+		uh_cli_put_name(stdout, metric, 0);
 		printf("'):\n");
 		for (size_t i = 0; i < n_pairs && shown < top; i++, shown++) {
 			const struct item *a = &it[0].v[pairs[i].a], *b = &it[1].v[pairs[i].b];
 
 			fputs("  ", stdout);
-			put_name(a->task, 0);
+			uh_cli_put_name(stdout, a->task, 0);
 			printf(" #%lld: %.6g -> %.6g (%+.6g)\n    Q: ", (long long)a->idx,
 			       pairs[i].va, pairs[i].vb, pairs[i].vb - pairs[i].va);
 			print_short(a->question, 160);

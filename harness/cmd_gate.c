@@ -353,8 +353,11 @@ int uh_cmd_gate(int argc, char **argv)
 
 		failed += !c->res.pass;
 		printf("  %s  %s: ", c->res.pass ? "PASS" : "FAIL", uh_gate_rule_text(c->rule));
-		if (strcmp(c->m->name, uh_gate_rule_metric(c->rule)))
-			printf("(%s) ", c->m->name);
+		if (strcmp(c->m->name, uh_gate_rule_metric(c->rule))) {
+			putchar('(');
+			uh_cli_put_name(stdout, c->m->name, 0);
+			printf(") ");
+		}
 		print_value(stdout, c->m);
 		if (uh_gate_rule_op(c->rule) == UH_GATE_BETWEEN)
 			printf(", bounds %.6g and %.6g", c->res.lo, c->res.hi);

@@ -110,20 +110,6 @@ static const char *or_dash(const char *s)
 	return s && *s ? s : "-";
 }
 
-/*
- * Print s left-aligned in width bytes, as %-*s would, with control bytes
- * (ESC and the rest: a model name or tag from an imported log must not
- * drive the terminal) shown as '?'.
- */
-static void put_cell(const char *s, int width)
-{
-	int n = 0;
-
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++, n++)
-		putchar(*p < 0x20 || *p == 0x7F ? '?' : *p);
-	printf("%*s", width > n ? width - n : 0, "");
-}
-
 int uh_cmd_list(int argc, char **argv)
 {
 	struct uh_store_run_query q = { .limit = 50 };
@@ -221,12 +207,12 @@ int uh_cmd_list(int argc, char **argv)
 		printf("%6lld", (long long)r->id);
 		for (size_t c = 0; c < sizeof(widths) / sizeof(widths[0]); c++) {
 			fputs("  ", stdout);
-			put_cell(cells[c], widths[c]);
+			uh_cli_put_name(stdout, cells[c], widths[c]);
 		}
 		fputs("  ", stdout);
 		for (int k = 0; k < h.v[i].shown; k++) {
 			fputs(k ? " " : "", stdout);
-			put_cell(h.v[i].name[k], 0);
+			uh_cli_put_name(stdout, h.v[i].name[k], 0);
 			printf("=%.4g", h.v[i].value[k]);
 		}
 		putchar('\n');

@@ -408,17 +408,28 @@ Test(gate, junit_xml_is_utf8_with_hostile_metric_names)
 	{
 		struct uh_store_metric m1 = { "ou/\xFF\xEF\xBF\xBE\xED\xA0\x80<&>/privleak", -30, 0, 0, 0, -1 };
 		struct uh_store_metric m2 = { longname, 0.5, 0, 0, 0, -1 };
+		struct uh_store_metric m3 = { "ou/\x1b[2J/kl", 0.5, 0, 0, 0, -1 };
 
 		cr_assert_eq(uh_store_run_add_metric(run, &m1, &err), 0, "%s", err.msg);
 		cr_assert_eq(uh_store_run_add_metric(run, &m2, &err), 0, "%s", err.msg);
+		cr_assert_eq(uh_store_run_add_metric(run, &m3, &err), 0, "%s", err.msg);
 	}
 	cr_assert_eq(uh_store_run_commit(run, &err), 0, "%s", err.msg);
 	uh_store_close(st);
 
 	cr_expect_eq(gate((const char *[]){ "--run", "latest", "--rule", "privleak between -5 5",
-					     "--rule", "rouge > 0.9", "--junit", fx_path("gate.xml"), NULL }), 1);
+					     "--rule", "rouge > 0.9", "--rule", "kl < 1", "--junit",
+					     fx_path("gate.xml"), NULL }), 1);
+	/* and the terminal gets no escape sequence */
+	{
+		char *out = fx_stdout();
+
+		cr_expect_null(strchr(out, '\x1b'), "an escape byte reached the terminal");
+		cr_expect_not_null(strstr(out, "PASS  kl < 1: (ou/?[2J/kl) 0.5 < 1"), "%s", out);
+		free(out);
+	}
 	xml = uh_test_slurp(fx_path("gate.xml"), NULL);
-	cr_expect_eq(check_xml(xml), 6, "%s", xml);
+	cr_expect_eq(check_xml(xml), 7, "%s", xml);
 	cr_expect_not_null(strstr(xml, "failures=\"2\""), "%s", xml);
 	cr_expect_not_null(strstr(xml, "<failure message=\"ou/???????&lt;&amp;&gt;/privleak = -30,"), "%s", xml);
 	cr_expect(xml_chars_ok((const unsigned char *)xml), "the JUnit file is not XML-safe UTF-8");
