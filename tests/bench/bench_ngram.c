@@ -108,7 +108,7 @@ static int nll(void *m, const struct rows *r, double *per_tok, double *secs, lon
 	if (!q || !res)
 		return -1;
 	for (size_t i = 0; i < r->n; i++)
-		q[i] = (struct uh_score_req){r->prompts[i], r->answers[i]};
+		q[i] = (struct uh_score_req){r->prompts[i], r->answers[i], 0};
 	t0 = now();
 	if (api->score(m, q, r->n, res, eb, sizeof(eb)) < 0) {
 		fprintf(stderr, "bench_ngram: %s\n", eb);
