@@ -50,7 +50,7 @@ PLUGINS := $(PLUGIN_SRCS:tests/plugins/%.c=$(O)/plugins/%.so)
 
 DEPS_STAMP := $(O)/.deps
 
-.PHONY: all run test bench fuzz fuzz-run hdrcheck deps clean check
+.PHONY: all run test bench bench-bins fuzz fuzz-run hdrcheck deps clean check
 .SECONDARY:
 
 all: $(O)/uh $(O)/uh-run
@@ -160,6 +160,8 @@ test: $(TEST_BINS) $(O)/uh $(PLUGINS)
 $(O)/rel/bench/%: tests/bench/%.c $(O)/rel/libuh.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(OPT_CFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bench-bins: $(BENCH_BINS)
 
 bench: $(BENCH_BINS) $(O)/uh $(O)/.deps-bench
 	@for b in $(BENCH_BINS); do \
