@@ -79,6 +79,7 @@ struct fake_server {
 	int tgi_no_bos;          /* TGI /tokenize leaves the BOS out (the prefill keeps it) */
 	int shuffle;             /* list choices in reverse index order */
 	int echo_auth;           /* failing answers quote the Authorization header */
+	const char *gen_raw;     /* vLLM generation text as JSON string content, escapes kept (NULL: "w0 w1 w2") */
 };
 
 /* ------------------------------------------------------------ the toy model */
@@ -264,7 +265,7 @@ FS_FN void fs_completions(struct fake_server *fs, cJSON *req, struct fs_reply *r
 			}
 		}
 		fs_add(&b, "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"model\":\"fake\",\"choices\":[{\"index\":0,\"text\":\"%s\",\"logprobs\":null,",
-		       text);
+		       fs->gen_raw ? fs->gen_raw : text);
 		if (stop_hit)
 			fs_add(&b, "\"finish_reason\":\"stop\",\"stop_reason\":\"%s\"}]", stop_hit);
 		else if (k < max)

@@ -941,6 +941,28 @@ Test(openai, generate_rejects_bad_answers)
 
 /* ------------------------------------------------------------ the http layer alone */
 
+Test(openai, generated_nul_is_an_error_not_a_cut_text)
+{
+	struct fake_server *fs = fs_start();
+	struct uh_backend b;
+	struct uh_gen_req g = { "say it", 8, NULL, 0 };
+	struct uh_gen_res res;
+	struct uh_err err;
+
+	open_ok(&b, fs, NULL);
+	fs->gen_raw = "w0\\u0000 w1";
+	uh_err_clear(&err);
+	cr_assert_eq(uh_backend_generate(&b, &g, 1, &res, &err), UH_EIO, "%s", err.msg);
+	assert_has(err.msg, "u0000");
+	/* an escaped backslash before "u0000" is text */
+	fs->gen_raw = "w0\\\\u0000 w1";
+	cr_assert_eq(uh_backend_generate(&b, &g, 1, &res, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(res.text, "w0\\u0000 w1");
+	uh_backend_free_gen(&b, &res, 1);
+	uh_backend_close(&b);
+	fs_stop(fs);
+}
+
 Test(http, json_string_escaping)
 {
 	struct uh_http_buf b = { 0 };

@@ -1340,13 +1340,35 @@ void uh_http_backend_free_gen(void *state, struct uh_gen_res *res, size_t n)
 	}
 }
 
+/*
+ * Offset of a \u0000 escape in s[0..n), or n. cJSON decodes it into a NUL
+ * that ends the C string: a generated text holding one would come back cut
+ * short, unseen. Backslash pairs are skipped ("\\u0000" is text).
+ */
+static size_t nul_escape(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && n - i >= 6 && !memcmp(s + i + 2, "0000", 4))
+			return i;
+		i++;
+	}
+	return n;
+}
+
 /* Check answer q to generate request i with the backend's reader. */
 static int read_gen(const struct uh_http_backend *b, const struct uh_http_req *q, size_t i,
 		    const struct uh_gen_req *r, struct uh_gen_res *res, struct uh_err *err)
 {
 	char why[384];
-	cJSON *j = uh_http_json_parse(q->resp, q->resp_len, why, sizeof(why));
+	size_t nul = q->resp ? nul_escape(q->resp, q->resp_len) : 0;
+	cJSON *j = nul < q->resp_len ? NULL : uh_http_json_parse(q->resp, q->resp_len, why, sizeof(why));
 	int rc = j ? b->proto->gen_read(j, r, res, why, sizeof(why)) : -1;
+
+	if (nul < q->resp_len)
+		snprintf(why, sizeof(why),
+			 "the answer holds a \\u0000 escape at byte %zu: a NUL cannot be passed on in a text", nul);
 
 	cJSON_Delete(j);
 	if (rc == UH_ENOMEM)
