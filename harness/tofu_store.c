@@ -83,6 +83,14 @@ static const char *sep(const struct sbuf *b)
  */
 static void sb_key(struct sbuf *b, const char *key)
 {
+	const unsigned char *k = (const unsigned char *)key;
+
+	while (*k >= 0x20 && *k != '"' && *k != '\\')
+		k++;
+	if (!*k) {  /* nothing to escape: the usual case */
+		sb_printf(b, "%s\"%s\":", sep(b), key);
+		return;
+	}
 	sb_printf(b, "%s\"", sep(b));
 	for (const unsigned char *c = (const unsigned char *)key; *c; c++) {
 		if (*c == '"' || *c == '\\')
