@@ -710,3 +710,34 @@ Test(registry, null_requests_rejected)
 	cr_assert_eq(t_frees, 0, "the backend was not called");
 	uh_backend_close(&b);
 }
+
+/* A tokenize() count no text can have is refused, not summed into usage or a metric. */
+static int64_t t_tok_count;
+
+static int t_tokenize(void *state, const char *text, int64_t *n_tokens, char *eb, size_t el)
+{
+	*n_tokens = t_tok_count;
+	return 0;
+}
+
+Test(registry, tokenize_count_is_checked)
+{
+	struct uh_backend_api api = t_api;
+	struct uh_backend b;
+	struct uh_err err;
+	int64_t k;
+
+	api.caps |= UH_CAN_TOKENIZE;
+	api.tokenize = t_tokenize;
+	uh_err_clear(&err);
+	cr_assert_eq(uh_backend_wrap(&b, &api, NULL, "t", 0, &err), 0, "%s", err.msg);
+	t_tok_count = 3;
+	cr_assert_eq(uh_backend_tokenize(&b, "a b c", &k, &err), 0, "%s", err.msg);
+	cr_assert_eq(k, 3);
+	t_tok_count = INT64_MAX;
+	cr_assert_eq(uh_backend_tokenize(&b, "a b c", &k, &err), UH_EINVAL);
+	assert_has(err.msg, "n_tokens is 9223372036854775807 for a text of 5 bytes");
+	t_tok_count = -1;
+	cr_assert_eq(uh_backend_tokenize(&b, "a b c", &k, &err), UH_EINVAL);
+	uh_backend_close(&b);
+}

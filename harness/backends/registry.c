@@ -767,9 +767,9 @@ int uh_backend_tokenize(struct uh_backend *b, const char *text, int64_t *n_token
 		errbuf[sizeof(errbuf) - 1] = '\0';
 		return callback_failed(b->api, b->name, "tokenize", rc, errbuf, UH_EIO, err);
 	}
-	if (k < 0)
-		return uh_err_set(err, UH_EINVAL, "backend '%s' tokenize: n_tokens is %lld", b->name,
-				  (long long)k);
+	if (k < 0 || k > max_score_tokens(strlen(text), 0))
+		return uh_err_set(err, UH_EINVAL, "backend '%s' tokenize: n_tokens is %lld for a text of %zu bytes",
+				  b->name, (long long)k, strlen(text));
 	*n_tokens = k;
 	return 0;
 }

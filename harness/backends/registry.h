@@ -74,7 +74,11 @@ int uh_backend_generate(struct uh_backend *b, const struct uh_gen_req *reqs, siz
 			struct uh_gen_res *res, struct uh_err *err);
 void uh_backend_free_gen(struct uh_backend *b, struct uh_gen_res *res, size_t n);
 
-/* Token count of text (UH_CAN_TOKENIZE required, else UH_EINVAL). */
+/*
+ * Token count of text (UH_CAN_TOKENIZE required, else UH_EINVAL). A count
+ * below 0 or above strlen(text) + 8 (one per byte and a few specials) is
+ * UH_EINVAL.
+ */
 int uh_backend_tokenize(struct uh_backend *b, const char *text, int64_t *n_tokens,
 			struct uh_err *err);
 
