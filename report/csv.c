@@ -5,15 +5,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A number as strtod reads it, whole: such a cell is data, never a formula. */
+/*
+ * A plain decimal number, whole: [+-] digits [. digits] [e [+-] digits].
+ * Such a cell is data, never a formula. (strtod would also take "-nan(x)",
+ * "+inf" and "-0x1p3", which a spreadsheet reads as formulas.)
+ */
 static bool is_number(const char *s)
 {
-	char *end;
+	bool digits = false;
 
-	if (!*s)
+	if (*s == '+' || *s == '-')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++)
+		digits = true;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			digits = true;
+	if (!digits)
 		return false;
-	(void)strtod(s, &end);
-	return *end == '\0' && end != s;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (*s < '0' || *s > '9')
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
 }
 
 void uh_csv_field(FILE *f, const char *s)

@@ -52,6 +52,15 @@ Test(report, csv_quoting_and_formula_guard)
 		{ "+3e-5", "+3e-5" },
 		{ "-", "'-" },
 		{ "", "" },
+		{ ".5", ".5" },
+		{ "-2.", "-2." },
+		{ "-1e", "'-1e" },
+		/* strtod reads these as numbers; a spreadsheet runs them as formulas */
+		{ "-nan(1)", "'-nan(1)" },
+		{ "+inf", "'+inf" },
+		{ "-infinity", "'-infinity" },
+		{ "-0x1p3", "'-0x1p3" },
+		{ "\t1", "'\t1" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
