@@ -4,7 +4,8 @@
  *     "runs": [{"id", "created", ..., "reference": bool,
  *               "metrics": {"name": {"value", "ci_lo", "ci_hi", "n"}}}]}]}
  * Every metric of a run is included (not only the table's columns);
- * non-finite numbers are null. Written run by run (cJSON prints each run and
+ * non-finite numbers are null; a byte of a string that is not UTF-8 is
+ * U+FFFD. Written run by run (cJSON prints each run and
  * escapes every string), so memory does not grow with the number of runs.
  */
 #ifndef UH_REPORT_JSON_H

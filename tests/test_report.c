@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <math.h>
+#include <stdint.h>
 
 TestSuite(report, .init = fx_setup, .fini = fx_teardown);
 
@@ -332,6 +333,62 @@ Test(report, json_parses_back, .timeout = 120)
 		}
 	}
 	cr_expect(hostile);
+	cJSON_Delete(doc);
+	free(text);
+}
+
+/* Whether s is well-formed UTF-8. */
+static bool utf8_ok(const unsigned char *s)
+{
+	while (*s) {
+		size_t n = *s < 0x80 ? 1 : *s >= 0xC2 && *s <= 0xDF ? 2 : *s >= 0xE0 && *s <= 0xEF ? 3
+			 : *s >= 0xF0 && *s <= 0xF4 ? 4 : 0;
+		uint32_t c = n == 1 ? *s : *s & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+
+		if (!n)
+			return false;
+		for (size_t i = 1; i < n; i++) {
+			if ((s[i] & 0xC0) != 0x80)
+				return false;
+			c = c << 6 | (s[i] & 0x3F);
+		}
+		if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
+		    (c >= 0xD800 && c <= 0xDFFF))
+			return false;
+		s += n;
+	}
+	return true;
+}
+
+/* Names from paths and imported logs need not be UTF-8; the JSON report must be. */
+Test(report, json_is_utf8_whatever_the_names)
+{
+	struct uh_store *st;
+	struct uh_store_run *run;
+	struct uh_err err;
+	struct uh_store_run_info info = { .suite = "tofu", .split = "forget10\xED\xA0\x80",
+					  .model = "caf\xE9 \xC3\xA9", .source = "run" };
+	struct uh_store_metric m = { "m\xFF", 0.5, 0, 0, 0, -1 };
+	char *text;
+	cJSON *doc, *r;
+
+	cr_assert_eq(uh_store_open(&st, fx_db, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_store_run_begin(st, &info, &run, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_store_run_add_metric(run, &m, &err), 0, "%s", err.msg);
+	cr_assert_eq(uh_store_run_commit(run, &err), 0, "%s", err.msg);
+	uh_store_close(st);
+	text = report("json", "r.json");
+	cr_expect(utf8_ok((const unsigned char *)text), "the JSON report is not UTF-8: %s", text);
+	doc = cJSON_Parse(text);
+	cr_assert_not_null(doc, "%s", text);
+	r = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "groups"), 0),
+						   "runs"), 0);
+	cr_assert_not_null(r, "%s", text);
+	/* each ill-formed byte is one U+FFFD; the well-formed é stays */
+	cr_expect_str_eq(cJSON_GetObjectItem(r, "model")->valuestring, "caf\xEF\xBF\xBD \xC3\xA9");
+	cr_expect_str_eq(cJSON_GetObjectItem(r, "split")->valuestring,
+			 "forget10\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+	cr_expect_not_null(cJSON_GetObjectItem(cJSON_GetObjectItem(r, "metrics"), "m\xEF\xBF\xBD"), "%s", text);
 	cJSON_Delete(doc);
 	free(text);
 }
