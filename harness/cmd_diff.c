@@ -248,7 +248,7 @@ int uh_cmd_diff(int argc, char **argv)
 		goto usage;
 	}
 
-	rc = uh_store_open(&st, uh_store_default_path(db), &err);
+	rc = uh_store_open_existing(&st, uh_store_default_path(db), &err);
 	for (int s = 0; s < 2 && !rc; s++) {
 		rc = uh_select_run(st, spec[s], &id[s], &err);
 		if (!rc)

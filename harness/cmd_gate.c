@@ -310,7 +310,7 @@ int uh_cmd_gate(int argc, char **argv)
 		goto usage;
 	}
 
-	rc = uh_store_open(&st, uh_store_default_path(db), &err);
+	rc = uh_store_open_existing(&st, uh_store_default_path(db), &err);
 	if (!rc)
 		rc = uh_select_run(st, run_spec, &run, &err);
 	if (!rc)

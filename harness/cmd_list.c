@@ -175,7 +175,7 @@ int uh_cmd_list(int argc, char **argv)
 		return 2;
 	}
 
-	rc = uh_store_open(&st, uh_store_default_path(db), &err);
+	rc = uh_store_open_existing(&st, uh_store_default_path(db), &err);
 	if (!rc)
 		rc = uh_store_runs_query(st, &q, &rows, &n, &err);
 	if (!rc && n && !(h.v = calloc(n, sizeof(*h.v))))

@@ -168,7 +168,7 @@ int uh_cmd_report(int argc, char **argv)
 		fmt = FMT_MD;
 	}
 
-	rc = uh_store_open(&st, uh_store_default_path(o.db), &err);
+	rc = uh_store_open_existing(&st, uh_store_default_path(o.db), &err);
 	if (rc)
 		goto fail;
 	if (o.explain) {

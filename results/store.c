@@ -6,7 +6,9 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* How long a writer waits for another process's lock before giving up. */
 #define BUSY_TIMEOUT_MS 10000
@@ -117,7 +119,25 @@ const char *uh_store_default_path(const char *opt)
 	return "uh.db";
 }
 
+static int store_open(struct uh_store **out, const char *path, bool create, struct uh_err *err);
+
 int uh_store_open(struct uh_store **out, const char *path, struct uh_err *err)
+{
+	return store_open(out, path, true, err);
+}
+
+int uh_store_open_existing(struct uh_store **out, const char *path, struct uh_err *err)
+{
+	struct stat sb;
+
+	*out = NULL;
+	if (path && *path && strcmp(path, ":memory:") && stat(path, &sb) != 0)
+		return uh_err_set(err, UH_ENOTFOUND, "no database at '%s' (uh-run and uh import write "
+				  "one; --db or UH_DB choose which)", path);
+	return store_open(out, path, false, err);
+}
+
+static int store_open(struct uh_store **out, const char *path, bool create, struct uh_err *err)
 {
 	struct uh_store *st;
 	sqlite3_stmt *s = NULL;
@@ -131,7 +151,7 @@ int uh_store_open(struct uh_store **out, const char *path, struct uh_err *err)
 		free(st);
 		return uh_err_set(err, UH_ENOMEM, "out of memory opening database '%s'", path);
 	}
-	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0), NULL);
 	if (rc != SQLITE_OK) {
 		if (st->db)
 			uh_err_set(err, UH_EDB, "cannot open database '%s': %s", path, sqlite3_errmsg(st->db));

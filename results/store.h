@@ -39,6 +39,12 @@ const char *uh_store_default_path(const char *opt);
  */
 int uh_store_open(struct uh_store **out, const char *path, struct uh_err *err);
 
+/*
+ * The same for readers (report, gate, list, diff): a missing file is
+ * UH_ENOTFOUND naming the path instead of a new empty database.
+ */
+int uh_store_open_existing(struct uh_store **out, const char *path, struct uh_err *err);
+
 /* Close st (NULL is fine). A run still open is rolled back. */
 void uh_store_close(struct uh_store *st);
 

@@ -339,3 +339,25 @@ Test(store, run_lookup_uses_an_index)
 	uh_store_close(st);
 	cleanup(dir, path);
 }
+
+Test(store, readers_do_not_create_a_database)
+{
+	char *dir = uh_test_tmpdir();
+	char path[4200];
+	struct uh_store *st = NULL;
+	struct uh_err err;
+
+	snprintf(path, sizeof(path), "%s/typo.db", dir);
+	cr_assert_eq(uh_store_open_existing(&st, path, &err), UH_ENOTFOUND);
+	cr_assert_null(st);
+	cr_assert(strstr(err.msg, "no database at") && strstr(err.msg, "typo.db"), "%s", err.msg);
+	cr_assert_neq(access(path, F_OK), 0, "a reader created %s", path);
+	/* once a writer made it, readers open it */
+	cr_assert_eq(uh_store_open(&st, path, &err), 0, "%s", err.msg);
+	uh_store_close(st);
+	cr_assert_eq(uh_store_open_existing(&st, path, &err), 0, "%s", err.msg);
+	uh_store_close(st);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+}
