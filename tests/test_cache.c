@@ -16,7 +16,6 @@
 #include "tests/testutil.h"
 
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -601,37 +600,6 @@ Test(cache, two_processes_write_one_database)
 
 /* ---------------------------------------------------------------- uh run end to end */
 
-/* Run build/uh with args (NULL-terminated); stdout and stderr to files; the wait status. */
-static int run_uh(const char *out, const char *errf, const char *const *args)
-{
-	char uh[4200];
-	const char *argv[64];
-	int n = 0, status = 0;
-	pid_t pid;
-
-	snprintf(uh, sizeof(uh), "%s", uh_test_build("uh"));
-	cr_assert_eq(access(uh, X_OK), 0, "build uh first (make test): %s", uh);
-	argv[n++] = uh;
-	for (size_t i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int fe = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
-			_exit(126);
-		execv(uh, (char *const *)argv);
-		_exit(127);
-	}
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	return status;
-}
-
 static char data[4200], plugin[4200], out_path[4200], err_path[4200];
 
 /* `uh run` of forget05 through the counting plugin into dbfile, logging to log. */
@@ -663,7 +631,7 @@ static int counting_run(const char *dbfile, const char *log, const char *extra1,
 	if (extra2)
 		args[n++] = extra2;
 	args[n] = NULL;
-	return run_uh(out_path, err_path, args);
+	return uh_test_run_uh(out_path, err_path, args);
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -25,14 +25,12 @@
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -265,38 +263,6 @@ Test(http_e2e, openai_over_serve_scores_like_the_model_itself)
 
 /* ---------------------------------------------------------------- child processes */
 
-/* Start build/uh with args (NULL-terminated), stdout and stderr to files; its pid. */
-static pid_t spawn_uh(const char *out, const char *errf, const char *const *args)
-{
-	char uh[4200];
-	const char *argv[64];
-	int n = 0;
-	pid_t pid;
-
-	snprintf(uh, sizeof(uh), "%s", uh_test_build("uh"));
-	cr_assert_eq(access(uh, X_OK), 0, "build uh first (make build/uh): %s", uh);
-	argv[n++] = uh;
-	for (size_t i = 0; args[i]; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	fflush(stdout);
-	fflush(stderr);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int fe = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		/* the child goes with the test, even when the test crashes */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
-			_exit(126);
-		execv(uh, (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -370,7 +336,7 @@ static void start_server(int port, const char *log, const char *stop_after)
 		snprintf(trainopt, sizeof(trainopt), "train=%s", train);
 		args[4] = trainopt;
 	}
-	server_pid = spawn_uh(out, errf, args);
+	server_pid = uh_test_spawn_uh(out, errf, args);
 	/* the bound port is the first line on stdout, once the model is trained */
 	for (int i = 0;; i++) {
 		int st;
@@ -463,7 +429,7 @@ static void run_ok(const char *const *args)
 
 	snprintf(out, sizeof(out), "%s/run.out", dir);
 	snprintf(errf, sizeof(errf), "%s/run.err", dir);
-	client_pid = spawn_uh(out, errf, args);
+	client_pid = uh_test_spawn_uh(out, errf, args);
 	cr_assert_eq(waitpid(client_pid, &st, 0), client_pid);
 	client_pid = -1;
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "uh run failed (status %d): %s", st,
@@ -605,7 +571,7 @@ Test(http_e2e, uh_run_over_http_equals_in_process_and_resumes_after_sigkill)
 		char out[4300];
 
 		snprintf(out, sizeof(out), "%s/killed.out", dir);
-		client_pid = spawn_uh(out, stderr_path, args);
+		client_pid = uh_test_spawn_uh(out, stderr_path, args);
 	}
 	for (int i = 0;; i++) {
 		long status = 0;

@@ -1,11 +1,15 @@
 #include "tests/testutil.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char pathbuf[4096];
@@ -163,4 +167,48 @@ long long uh_test_count(const char *db, const char *sql)
 	sqlite3_finalize(s);
 	sqlite3_close(h);
 	return v;
+}
+
+/* ---------------------------------------------------------------- build/uh as a child */
+
+pid_t uh_test_spawn_uh(const char *out, const char *errf, const char *const *args)
+{
+	char uh[4200];
+	const char *argv[64];
+	int n = 0;
+	pid_t pid;
+
+	snprintf(uh, sizeof(uh), "%s", uh_test_build("uh"));
+	cr_assert_eq(access(uh, X_OK), 0, "build uh first (make build/uh): %s", uh);
+	argv[n++] = uh;
+	for (size_t i = 0; args[i]; i++) {
+		cr_assert_lt(n, 63, "too many arguments for build/uh");
+		argv[n++] = args[i];
+	}
+	argv[n] = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int fe = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		/* the child goes with the test, even when the test crashes */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
+			_exit(126);
+		execv(uh, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int uh_test_run_uh(const char *out, const char *errf, const char *const *args)
+{
+	pid_t pid = uh_test_spawn_uh(out, errf, args);
+	int status = 0;
+
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return status;
 }

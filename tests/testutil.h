@@ -5,6 +5,7 @@
 #define UH_TESTS_TESTUTIL_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Path of a file under the shared data folder ($UH_SHARED, default
@@ -63,5 +64,18 @@ double uh_test_metric(const char *db, long long run_id, const char *name);
  * (-1 when there is no row); 0 when db does not exist (nothing written).
  */
 long long uh_test_count(const char *db, const char *sql);
+
+/* ---------------------------------------------------------------- build/uh as a child */
+
+/*
+ * Start build/uh (see uh_test_build) with args (NULL-terminated, at most
+ * 62), its stdout and stderr to the files out and errf (replaced); the
+ * child is killed when the test process dies. Returns its pid; the caller
+ * waits for it.
+ */
+pid_t uh_test_spawn_uh(const char *out, const char *errf, const char *const *args);
+
+/* uh_test_spawn_uh, then wait for the child: its wait status. */
+int uh_test_run_uh(const char *out, const char *errf, const char *const *args);
 
 #endif
