@@ -137,6 +137,35 @@ static void check_results(const struct uh_score_req *q, const struct uh_score_re
 	}
 }
 
+/* Score n requests on b: they succeed and match the toy model; the results are freed. */
+static void score_ok(struct uh_backend *b, const struct uh_score_req *q, size_t n)
+{
+	struct uh_score_res res[64];
+	struct uh_err err;
+
+	cr_assert_leq(n, 64);
+	cr_assert_eq(uh_backend_score(b, q, n, res, &err), 0, "%s", err.msg);
+	check_results(q, res, n);
+	uh_backend_free_score(b, res, n);
+}
+
+/* fs answers the next n scoring requests (POST /v1/completions) with HTTP status. */
+static void fail_scoring(struct fake_server *fs, int n, int status)
+{
+	fs->fail_path = "/v1/completions";
+	fs->fail_n = n;
+	fs->fail_status = status;
+}
+
+/* n short requests "c0" .. "c<n-1>", each continued by " x y"; ctx holds the contexts. */
+static void small_reqs(struct uh_score_req *q, char (*ctx)[32], int n)
+{
+	for (int i = 0; i < n; i++) {
+		snprintf(ctx[i], sizeof(ctx[i]), "c%d", i);
+		q[i] = (struct uh_score_req){ ctx[i], " x y", 0 };
+	}
+}
+
 static void assert_has(const char *hay, const char *needle)
 {
 	cr_assert(strstr(hay, needle) != NULL, "'%s' not in '%s'", needle, hay);
@@ -156,14 +185,10 @@ Test(openai, scores_token_ids_in_one_batched_request)
 {
 	struct fake_server *fs = fs_start();
 	struct uh_backend b;
-	struct uh_score_res res[N_REQS];
-	struct uh_err err;
 
 	cr_assert_not_null(fs);
 	open_ok(&b, fs, "concurrency=1", NULL);
-	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
-	check_results(REQS, res, N_REQS);
-	uh_backend_free_score(&b, res, N_REQS);
+	score_ok(&b, REQS, N_REQS);
 
 	/* 4 prompts, batch 16, one connection: one scoring request; 7 distinct strings tokenized (+1 probe) */
 	cr_assert_eq(fs_get(fs, &fs->n_completions), 1);
@@ -186,13 +211,9 @@ Test(openai, tokenizations_are_cached_across_calls)
 	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
 	uh_backend_free_score(&b, res, N_REQS);
 	cr_assert_eq(fs_get(fs, &fs->n_tokenize), 1 + 7);
-	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
-	check_results(REQS, res, N_REQS);
-	uh_backend_free_score(&b, res, N_REQS);
+	score_ok(&b, REQS, N_REQS);
 	cr_assert_eq(fs_get(fs, &fs->n_tokenize), 1 + 7, "all from the cache");
-	cr_assert_eq(uh_backend_score(&b, more, 1, res, &err), 0, "%s", err.msg);
-	check_results(more, res, 1);
-	uh_backend_free_score(&b, res, 1);
+	score_ok(&b, more, 1);
 	cr_assert_eq(fs_get(fs, &fs->n_tokenize), 1 + 7 + 1, "only the new answer");
 	uh_backend_close(&b);
 	fs_stop(fs);
@@ -230,14 +251,10 @@ Test(openai, choices_are_matched_by_index)
 {
 	struct fake_server *fs = fs_start();
 	struct uh_backend b;
-	struct uh_score_res res[N_REQS];
-	struct uh_err err;
 
 	fs->shuffle = 1;
 	open_ok(&b, fs, "concurrency=1", NULL);
-	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
-	check_results(REQS, res, N_REQS);
-	uh_backend_free_score(&b, res, N_REQS);
+	score_ok(&b, REQS, N_REQS);
 	uh_backend_close(&b);
 	fs_stop(fs);
 }
@@ -274,9 +291,7 @@ Test(openai, string_prompts_split_by_text_offset)
 	struct uh_err err;
 
 	open_ok(&b, fs, "tokenize=no", "concurrency=1", NULL);
-	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
-	check_results(REQS, res, N_REQS);
-	uh_backend_free_score(&b, res, N_REQS);
+	score_ok(&b, REQS, N_REQS);
 	assert_has(fs->last_body, "\"prompt\":[\"Question: who wrote");
 	cr_assert_eq(fs_get(fs, &fs->n_tokenize), 0);
 
@@ -295,16 +310,13 @@ Test(openai, tokenize_auto_falls_back_and_yes_insists)
 {
 	struct fake_server *fs = fs_start();
 	struct uh_backend b;
-	struct uh_score_res res[N_REQS];
 	struct uh_err err;
 	struct opts o = { 0 };
 	char url[128];
 
 	fs->no_tokenize = 1;
 	open_ok(&b, fs, NULL);
-	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
-	check_results(REQS, res, N_REQS);
-	uh_backend_free_score(&b, res, N_REQS);
+	score_ok(&b, REQS, N_REQS);
 	assert_has(fs->last_body, "\"prompt\":[\"");
 	uh_backend_close(&b);
 
@@ -321,26 +333,20 @@ Test(openai, batches_of_batch_prompts)
 	struct fake_server *fs = fs_start();
 	struct uh_backend b;
 	struct uh_score_req q[40];
-	struct uh_score_res res[40];
 	char ctx[40][64];
-	struct uh_err err;
 
 	for (int i = 0; i < 40; i++) {
 		snprintf(ctx[i], sizeof(ctx[i]), "context number %d", i);
 		q[i] = (struct uh_score_req){ ctx[i], " and its answer", 0 };
 	}
 	open_ok(&b, fs, "batch=16", "concurrency=2", NULL);
-	cr_assert_eq(uh_backend_score(&b, q, 40, res, &err), 0, "%s", err.msg);
-	check_results(q, res, 40);
-	uh_backend_free_score(&b, res, 40);
+	score_ok(&b, q, 40);
 	cr_assert_eq(fs_get(fs, &fs->n_completions), 3);  /* 16 + 16 + 8 */
 	uh_backend_close(&b);
 
 	/* 8 connections: 40 prompts are spread as 8 requests of 5, not 3 of 16 */
 	open_ok(&b, fs, "batch=16", "concurrency=8", NULL);
-	cr_assert_eq(uh_backend_score(&b, q, 40, res, &err), 0, "%s", err.msg);
-	check_results(q, res, 40);
-	uh_backend_free_score(&b, res, 40);
+	score_ok(&b, q, 40);
 	cr_assert_eq(fs_get(fs, &fs->n_completions), 3 + 8);
 	uh_backend_close(&b);
 	fs_stop(fs);
@@ -353,21 +359,14 @@ Test(openai, requests_overlap)
 	struct fake_server *fs = fs_start();
 	struct uh_backend b;
 	struct uh_score_req q[8];
-	struct uh_score_res res[8];
 	char ctx[8][32];
-	struct uh_err err;
 	double t0;
 
-	for (int i = 0; i < 8; i++) {
-		snprintf(ctx[i], sizeof(ctx[i]), "c%d", i);
-		q[i] = (struct uh_score_req){ ctx[i], " x y", 0 };
-	}
+	small_reqs(q, ctx, 8);
 	open_ok(&b, fs, "batch=1", "concurrency=4", NULL);
 	fs->delay_ms = 150;
 	t0 = now_s();
-	cr_assert_eq(uh_backend_score(&b, q, 8, res, &err), 0, "%s", err.msg);
-	check_results(q, res, 8);
-	uh_backend_free_score(&b, res, 8);
+	score_ok(&b, q, 8);
 	cr_assert_eq(fs_get(fs, &fs->n_completions), 8);
 	cr_assert_geq(fs_get(fs, &fs->max_inflight), 2, "max in flight %d", fs->max_inflight);
 	cr_assert_lt(now_s() - t0, 8 * 0.15 * 0.85, "no overlap: %g s", now_s() - t0);
@@ -380,22 +379,16 @@ Test(openai, balances_two_urls)
 	struct fake_server *a = fs_start(), *z = fs_start();
 	struct uh_backend b;
 	struct uh_score_req q[12];
-	struct uh_score_res res[12];
 	char ctx[12][32], urls[300];
 	struct opts o = { 0 };
 	struct uh_err err;
 
-	for (int i = 0; i < 12; i++) {
-		snprintf(ctx[i], sizeof(ctx[i]), "c%d", i);
-		q[i] = (struct uh_score_req){ ctx[i], " x y", 0 };
-	}
+	small_reqs(q, ctx, 12);
 	snprintf(urls, sizeof(urls), "url=%s,%s", a->url, z->url);
 	opts_add(&o, urls, "model=fake", "batch=1", "concurrency=4", NULL);
 	cr_assert_eq(open_with(&b, &o, &err), 0, "%s", err.msg);
 	a->delay_ms = z->delay_ms = 30;  /* requests overlap: the least busy endpoint wins */
-	cr_assert_eq(uh_backend_score(&b, q, 12, res, &err), 0, "%s", err.msg);
-	check_results(q, res, 12);
-	uh_backend_free_score(&b, res, 12);
+	score_ok(&b, q, 12);
 	cr_assert_geq(fs_get(a, &a->n_completions), 4, "a got %d", a->n_completions);
 	cr_assert_geq(fs_get(z, &z->n_completions), 4, "b got %d", z->n_completions);
 	cr_assert_eq(a->n_completions + z->n_completions, 12);
@@ -413,24 +406,16 @@ Test(openai, retry_goes_to_the_other_endpoint)
 	struct fake_server *a = fs_start(), *z = fs_start();
 	struct uh_backend b;
 	struct uh_score_req q[6];
-	struct uh_score_res res[6];
 	char ctx[6][32], urls[300];
 	struct opts o = { 0 };
 	struct uh_err err;
 
-	for (int i = 0; i < 6; i++) {
-		snprintf(ctx[i], sizeof(ctx[i]), "c%d", i);
-		q[i] = (struct uh_score_req){ ctx[i], " x y", 0 };
-	}
+	small_reqs(q, ctx, 6);
 	snprintf(urls, sizeof(urls), "url=%s,%s", a->url, z->url);
 	opts_add(&o, urls, "model=fake", "batch=1", "concurrency=2", "retries=1", "backoff=0.01", NULL);
 	cr_assert_eq(open_with(&b, &o, &err), 0, "%s", err.msg);
-	a->fail_path = "/v1/completions";  /* a is down for scoring */
-	a->fail_n = 1000;
-	a->fail_status = 503;
-	cr_assert_eq(uh_backend_score(&b, q, 6, res, &err), 0, "%s", err.msg);
-	check_results(q, res, 6);
-	uh_backend_free_score(&b, res, 6);
+	fail_scoring(a, 1000, 503);  /* a is down for scoring */
+	score_ok(&b, q, 6);
 	cr_assert_eq(fs_get(z, &z->n_completions), 6);
 	uh_backend_close(&b);
 	fs_stop(a);
@@ -441,16 +426,10 @@ Test(openai, retries_500_then_succeeds)
 {
 	struct fake_server *fs = fs_start();
 	struct uh_backend b;
-	struct uh_score_res res[N_REQS];
-	struct uh_err err;
 
 	open_ok(&b, fs, "concurrency=1", NULL);
-	fs->fail_path = "/v1/completions";
-	fs->fail_n = 2;
-	fs->fail_status = 500;
-	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
-	check_results(REQS, res, N_REQS);
-	uh_backend_free_score(&b, res, N_REQS);
+	fail_scoring(fs, 2, 500);
+	score_ok(&b, REQS, N_REQS);
 	cr_assert_eq(fs_get(fs, &fs->n_completions), 3);
 	uh_backend_close(&b);
 	fs_stop(fs);
@@ -466,9 +445,7 @@ Test(openai, retries_429_after_retry_after)
 
 	/* a long backoff: Retry-After: 0 must win over it */
 	open_ok(&b, fs, "concurrency=1", "backoff=5", "backoff_cap=5", NULL);
-	fs->fail_path = "/v1/completions";
-	fs->fail_n = 1;
-	fs->fail_status = 429;
+	fail_scoring(fs, 1, 429);
 	fs->retry_after = "0";
 	t0 = now_s();
 	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
@@ -488,9 +465,7 @@ Test(openai, bounded_retries_then_clear_error)
 	char msg[1024];
 
 	open_ok(&b, fs, "concurrency=1", "retries=2", NULL);
-	fs->fail_path = "/v1/completions";
-	fs->fail_n = 1000;
-	fs->fail_status = 503;
+	fail_scoring(fs, 1000, 503);
 	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
 	assert_has(msg, "HTTP 503");
 	assert_has(msg, "after 3 attempts");
@@ -508,9 +483,7 @@ Test(openai, status_400_is_not_retried)
 	char msg[1024];
 
 	open_ok(&b, fs, "concurrency=1", NULL);
-	fs->fail_path = "/v1/completions";
-	fs->fail_n = 1000;
-	fs->fail_status = 400;
+	fail_scoring(fs, 1000, 400);
 	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL);
 	assert_has(msg, "HTTP 400");
 	assert_has(msg, "after 1 attempt)");
@@ -541,14 +514,11 @@ Test(openai, connection_closed_mid_body)
 	struct fake_server *fs = fs_start();
 	struct uh_backend b;
 	struct uh_score_res res[N_REQS];
-	struct uh_err err;
 	char msg[1024];
 
 	open_ok(&b, fs, "retries=1", NULL);
 	fs->close_n = 1;  /* once: retried */
-	cr_assert_eq(uh_backend_score(&b, REQS, N_REQS, res, &err), 0, "%s", err.msg);
-	check_results(REQS, res, N_REQS);
-	uh_backend_free_score(&b, res, N_REQS);
+	score_ok(&b, REQS, N_REQS);
 	fs->close_n = 1000;  /* always: an error */
 	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EIO);
 	assert_has(msg, "after 2 attempts");
@@ -730,9 +700,7 @@ Test(openai, api_key_sent_and_never_shown)
 
 	/* a server that quotes the header back in its error */
 	fs->echo_auth = 1;
-	fs->fail_path = "/v1/completions";
-	fs->fail_n = 1000;
-	fs->fail_status = 401;
+	fail_scoring(fs, 1000, 401);
 	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL);
 	assert_has(msg, "HTTP 401");
 	assert_has(msg, "Bearer ***");
@@ -780,9 +748,7 @@ Test(openai, long_key_cut_by_the_excerpt_is_not_shown)
 	setenv("UH_TEST_LONG_SECRET", key, 1);
 	open_ok(&b, fs, "api_key_env=UH_TEST_LONG_SECRET", NULL);
 	fs->echo_auth = 1;
-	fs->fail_path = "/v1/completions";
-	fs->fail_n = 1000;
-	fs->fail_status = 401;
+	fail_scoring(fs, 1000, 401);
 	cr_assert_eq(fs_raw_score(&b, REQS, N_REQS, res, msg, sizeof(msg)), UH_EINVAL);
 	assert_has(msg, "HTTP 401");
 	assert_has(msg, "Bearer ***");
