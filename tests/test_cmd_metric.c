@@ -373,23 +373,40 @@ Test(cmd_metric, stem_vectors_plain)
 	free(vbuf);
 }
 
+/* Run KIND on text (written to the file name); expect status 0 and exactly the lines want
+ * (NULL-terminated). */
+static void good(const char *kind, const char *name, const char *text, size_t len,
+		 const char *const *want)
+{
+	char *path = write_input(name, text, len);
+	struct run res;
+	size_t n = 0;
+
+	while (want[n])
+		n++;
+
+	run_metric(&res, kind, path, NULL);
+	cr_assert_eq(res.status, 0, "%s", res.err);
+	cr_assert_eq(res.n, n);
+	for (size_t i = 0; i < n; i++)
+		cr_expect_str_eq(res.lines[i], want[i]);
+	run_free(&res);
+	free(path);
+}
+
+#define GOOD(kind, name, text, ...) \
+	good(kind, name, text, sizeof(text) - 1, (const char *const[]){ __VA_ARGS__, NULL })
+
 Test(cmd_metric, stem_json_and_ids)
 {
 	static const char in[] = "{\"id\":\"a\\\"b\\n\\u00e9\",\"word\":\"Running\"}\n"
 				 "\n"
 				 "{\"word\":\"flies\",\"id\":7}\n"
 				 "{\"word\":\"x\\ty\",\"id\":-0.5}\n";
-	char *path = write_input("stem.jsonl", in, sizeof(in) - 1);
-	struct run res;
 
-	run_metric(&res, "stem", path, NULL);
-	cr_assert_eq(res.status, 0, "%s", res.err);
-	cr_assert_eq(res.n, 3);
-	cr_expect_str_eq(res.lines[0], "{\"id\":\"a\\\"b\\n\xc3\xa9\",\"word\":\"Running\",\"stem\":\"run\"}");
-	cr_expect_str_eq(res.lines[1], "{\"id\":7,\"word\":\"flies\",\"stem\":\"fli\"}");
-	cr_expect_str_eq(res.lines[2], "{\"id\":-0.5,\"word\":\"x\\ty\",\"stem\":\"x\\ti\"}");
-	run_free(&res);
-	free(path);
+	GOOD("stem", "stem.jsonl", in, "{\"id\":\"a\\\"b\\n\xc3\xa9\",\"word\":\"Running\",\"stem\":\"run\"}",
+	     "{\"id\":7,\"word\":\"flies\",\"stem\":\"fli\"}",
+	     "{\"id\":-0.5,\"word\":\"x\\ty\",\"stem\":\"x\\ti\"}");
 }
 
 Test(cmd_metric, auc_cases)
@@ -399,18 +416,9 @@ Test(cmd_metric, auc_cases)
 		"{\"scores\":[1,2,3],\"labels\":[0,1,1]}\n"
 		"{\"scores\":[1,1,1,1],\"labels\":[0,1,0,1]}\n"
 		"{\"scores\":[3,2,1],\"labels\":[0,1,1],\"id\":\"rev\"}\n";
-	char *path = write_input("auc.jsonl", in, sizeof(in) - 1);
-	struct run res;
 
-	run_metric(&res, "auc", path, NULL);
-	cr_assert_eq(res.status, 0, "%s", res.err);
-	cr_assert_eq(res.n, 4);
-	cr_expect_str_eq(res.lines[0], "{\"auc\":0.75}");
-	cr_expect_str_eq(res.lines[1], "{\"auc\":1}");
-	cr_expect_str_eq(res.lines[2], "{\"auc\":0.5}");
-	cr_expect_str_eq(res.lines[3], "{\"id\":\"rev\",\"auc\":0}");
-	run_free(&res);
-	free(path);
+	GOOD("auc", "auc.jsonl", in, "{\"auc\":0.75}", "{\"auc\":1}", "{\"auc\":0.5}",
+	     "{\"id\":\"rev\",\"auc\":0}");
 }
 
 Test(cmd_metric, rouge_stem_flag_and_default)
