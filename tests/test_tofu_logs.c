@@ -177,6 +177,20 @@ static void expect_bad(const char *dir, const char *const *words)
 
 #define EXPECT_BAD(dir, ...) expect_bad(dir, (const char *const[]){ __VA_ARGS__, NULL })
 
+/* A copy of the r99 logs with one field broken by mutate(): expect_bad with words. */
+static void bad_field(const char *file, const char *field, const char *item, const char *raw,
+		      const char *const *words)
+{
+	char *dir = copy_r99();
+
+	mutate(dir, file, field, item, raw);
+	expect_bad(dir, words);
+	remove_dir(dir);
+}
+
+#define BAD_FIELD(file, field, item, raw, ...) \
+	bad_field(file, field, item, raw, (const char *const[]){ __VA_ARGS__, NULL })
+
 /* ---------------------------------------------------------------- good logs */
 
 Test(tofu_logs, reads_new_dict_format)
@@ -269,47 +283,32 @@ Test(tofu_logs, syntax_error)
 
 Test(tofu_logs, wrong_type)
 {
-	char *dir = copy_r99();
-
-	mutate(dir, "eval_log_forget.json", "avg_gt_loss", "17", "\"0.5\"");
-	EXPECT_BAD(dir, "eval_log_forget.json' item 17: field 'avg_gt_loss' must be a finite number, got a string");
-	remove_dir(dir);
+	BAD_FIELD("eval_log_forget.json", "avg_gt_loss", "17", "\"0.5\"",
+	          "eval_log_forget.json' item 17: field 'avg_gt_loss' must be a finite number, got a string");
 }
 
 Test(tofu_logs, wrong_container_type)
 {
-	char *dir = copy_r99();
-
-	mutate(dir, "eval_log.json", "rougeL_recall", NULL, "42");
-	EXPECT_BAD(dir, "eval_log.json'", "field 'rougeL_recall'", "dict of items or a list");
-	remove_dir(dir);
+	BAD_FIELD("eval_log.json", "rougeL_recall", NULL, "42", "eval_log.json'", "field 'rougeL_recall'",
+	          "dict of items or a list");
 }
 
 Test(tofu_logs, missing_field)
 {
-	char *dir = copy_r99();
-
-	mutate(dir, "eval_log_forget.json", "avg_paraphrased_loss", NULL, NULL);
-	EXPECT_BAD(dir, "eval_log_forget.json'", "field 'avg_paraphrased_loss' is missing");
-	remove_dir(dir);
+	BAD_FIELD("eval_log_forget.json", "avg_paraphrased_loss", NULL, NULL, "eval_log_forget.json'",
+	          "field 'avg_paraphrased_loss' is missing");
 }
 
 Test(tofu_logs, nan_literal)
 {
-	char *dir = copy_r99();
-
-	mutate(dir, "eval_real_world_wo_options.json", "avg_gt_loss", "3", "NaN");
-	EXPECT_BAD(dir, "eval_real_world_wo_options.json'", "syntax error", "NaN");
-	remove_dir(dir);
+	BAD_FIELD("eval_real_world_wo_options.json", "avg_gt_loss", "3", "NaN",
+	          "eval_real_world_wo_options.json'", "syntax error", "NaN");
 }
 
 Test(tofu_logs, infinite_number)
 {
-	char *dir = copy_r99();
-
-	mutate(dir, "eval_log_forget.json", "perturb_loss", "17", "[1, 2, 1e999, 4, 5]");
-	EXPECT_BAD(dir, "item 17: field 'perturb_loss' must be a finite number, got a non-finite number");
-	remove_dir(dir);
+	BAD_FIELD("eval_log_forget.json", "perturb_loss", "17", "[1, 2, 1e999, 4, 5]",
+	          "item 17: field 'perturb_loss' must be a finite number, got a non-finite number");
 }
 
 Test(tofu_logs, wrong_list_length)
@@ -327,29 +326,20 @@ Test(tofu_logs, wrong_list_length)
 
 Test(tofu_logs, real_authors_take_three_perturbed)
 {
-	char *dir = copy_r99();
-
-	mutate(dir, "eval_real_author_wo_options.json", "num_token_perturb", "0", "[3, 4, 5, 6, 7]");
-	EXPECT_BAD(dir, "item 0: field 'num_token_perturb' must be a list of 3 token counts, got 5");
-	remove_dir(dir);
+	BAD_FIELD("eval_real_author_wo_options.json", "num_token_perturb", "0", "[3, 4, 5, 6, 7]",
+	          "item 0: field 'num_token_perturb' must be a list of 3 token counts, got 5");
 }
 
 Test(tofu_logs, bad_token_count)
 {
-	char *dir = copy_r99();
-
-	mutate(dir, "eval_log.json", "num_token_gt", "5", "2.5");
-	EXPECT_BAD(dir, "item 5: field 'num_token_gt' must be a token count");
-	remove_dir(dir);
+	BAD_FIELD("eval_log.json", "num_token_gt", "5", "2.5",
+	          "item 5: field 'num_token_gt' must be a token count");
 }
 
 Test(tofu_logs, bad_generated_text)
 {
-	char *dir = copy_r99();
-
-	mutate(dir, "eval_log.json", "generated_text", "9", "[\"a\", \"b\"]");
-	EXPECT_BAD(dir, "item 9: field 'generated_text' must be a list of 3 strings", "got 2");
-	remove_dir(dir);
+	BAD_FIELD("eval_log.json", "generated_text", "9", "[\"a\", \"b\"]",
+	          "item 9: field 'generated_text' must be a list of 3 strings", "got 2");
 }
 
 Test(tofu_logs, empty_file)
@@ -379,11 +369,8 @@ Test(tofu_logs, ten_megabyte_line)
 
 Test(tofu_logs, mismatched_item_counts)
 {
-	char *dir = copy_r99();
-
-	mutate(dir, "eval_log_forget.json", "gt_loss", "39", NULL);
-	EXPECT_BAD(dir, "eval_log_forget.json'", "field 'gt_loss' has 39 items but 'avg_gt_loss' has 40");
-	remove_dir(dir);
+	BAD_FIELD("eval_log_forget.json", "gt_loss", "39", NULL, "eval_log_forget.json'",
+	          "field 'gt_loss' has 39 items but 'avg_gt_loss' has 40");
 }
 
 /* In dir's eval_log_forget.json, rouge1_recall's last item (key "39") becomes item key. */
